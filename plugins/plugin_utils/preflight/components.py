@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Preflight checks of nebari_components: per-component overrides of the stack's release catalog."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import (
+    DNS_LABEL,
+    describe,
+)
+
+COMPONENT_KEYS = ("enabled", "chart", "namespace", "release", "values", "wait", "timeout")
+CHART_SOURCES = ("repo", "oci", "path")
+CHART_KEYS = CHART_SOURCES + ("name", "version")
+DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
+
+VARIABLES = ("nebari_components", "nebari_component_catalog")
+
+
+def check(inv, problems):
+    components = inv.get("nebari_components", {})
+    catalog = inv.get("nebari_component_catalog", {}) or {}
+    if not problems.expect_type("nebari_components", components, dict, "a mapping of component name to settings"):
+        return
+    for name, component in components.items():
+        entry = ".%s" % name
+        if catalog and name not in catalog:
+            problems.add("nebari_components", "unknown component %r (known: %s)" % (name, ", ".join(sorted(catalog))),
+                         entry)
+            continue
+        if component is None:
+            continue
+        if not problems.expect_type("nebari_components", component, dict, "a mapping of settings", entry):
+            continue
+        problems.unknown_keys("nebari_components", component, COMPONENT_KEYS, entry)
+        _component(component, entry, problems)
+
+
+def _component(component, entry, problems):
+    var = "nebari_components"
+    for key in ("enabled", "wait"):
+        if key in component:
+            problems.expect_type(var, component[key], bool, "true or false", "%s.%s" % (entry, key))
+    for key in ("namespace", "release"):
+        value = component.get(key)
+        if value is not None and not (isinstance(value, str) and DNS_LABEL.match(value)):
+            problems.add(var, "%s must be a DNS label (lower-case letters, digits, '-'), got %s" % (key, describe(value)),
+                         "%s.%s" % (entry, key))
+    if "values" in component:
+        problems.expect_type(var, component["values"], dict, "a mapping merged over the rendered chart values",
+                             entry + ".values")
+    if "timeout" in component:
+        timeout = component["timeout"]
+        if not ((isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0)
+                or (isinstance(timeout, str) and DURATION.match(timeout))):
+            problems.add(var, "timeout must be seconds or a duration such as 10m or 1m30s, got %s" % describe(timeout),
+                         entry + ".timeout")
+    if "chart" in component:
+        _chart(component["chart"], entry + ".chart", problems)
+
+
+def _chart(chart, entry, problems):
+    var = "nebari_components"
+    if not problems.expect_type(var, chart, dict, "a mapping with one of repo (+ name), oci or path, and version", entry):
+        return
+    problems.unknown_keys(var, chart, CHART_KEYS, entry)
+    sources = [key for key in CHART_SOURCES if chart.get(key)]
+    if len(sources) != 1:
+        problems.add(var, "give exactly one chart source of %s, got %s" % (", ".join(CHART_SOURCES),
+                                                                           ", ".join(sources) or "none"), entry)
+        return
+    if sources == ["repo"] and not chart.get("name"):
+        problems.add(var, "a repo chart needs name, the chart's name in the repository", entry)
+    if sources == ["oci"] and not str(chart["oci"]).startswith("oci://"):
+        problems.add(var, "oci must start with oci://, got %s" % describe(chart["oci"]), entry)
+    if sources != ["path"] and not (isinstance(chart.get("version"), str) and chart["version"]):
+        problems.add(var, "a %s chart needs a pinned version (a string such as \"4.4.0\")" % sources[0], entry)

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs every preflight check over an Inventory and returns all problems found.
+
+To add checks: write a module beside this one with VARIABLES (the inventory variables it reads), optionally
+HOST_VARIABLES (host-level ones), and check(inventory, problems); then list it in CHECKS.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
+    cluster,
+    controller,
+    components,
+    node_groups,
+    secrets,
+    users,
+)
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
+
+CHECKS = (cluster, controller, node_groups, users, components, secrets)
+
+
+def variables():
+    """Names of the inventory variables the checks read."""
+    names = []
+    for module in CHECKS:
+        names.extend(name for name in module.VARIABLES if name not in names)
+    return names
+
+
+def host_variables():
+    names = []
+    for module in CHECKS:
+        names.extend(name for name in getattr(module, "HOST_VARIABLES", ()) if name not in names)
+    return names
+
+
+def run(inventory, problems=None):
+    """Run every check; problems may already hold problems found while reading the inventory."""
+    problems = problems if problems is not None else Problems()
+    for module in CHECKS:
+        module.check(inventory, problems)
+    return problems
+
+
+def report(problems):
+    """The failure message: every problem on its own line, variable and entry first."""
+    count = len(problems)
+    lines = ["Preflight found %d problem%s in the inventory; nothing was changed:" % (count, "" if count == 1 else "s")]
+    lines.extend("  - %s" % problem for problem in problems)
+    return "\n".join(lines)

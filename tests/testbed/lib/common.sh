@@ -1,0 +1,48 @@
+# Shared settings of the test bed scripts: paths, ports, logging. Sourced, never run.
+# shellcheck shell=bash
+TESTBED_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_ROOT=$(cd "$TESTBED_SRC/../.." && pwd)
+# shellcheck source=../versions.env
+. "$TESTBED_SRC/versions.env"
+
+# Build products and downloads, keyed by version: shared by every checkout on this machine.
+NEBARI_CACHE=${NEBARI_CACHE:-$HOME/.cache/nebari-platform}
+# Run-time state of this checkout's test bed (PKI, etcd data, logs, pids): git-ignored.
+TESTBED_STATE=${TESTBED_STATE:-$REPO_ROOT/.testbed}
+
+# Ports, all on 127.0.0.1. Not the usual ones, so the sandbox does not collide with a real k3s or Keycloak.
+TB_ETCD_PORT=${TB_ETCD_PORT:-23790}
+TB_ETCD_PEER_PORT=${TB_ETCD_PEER_PORT:-23800}
+TB_APISERVER_PORT=${TB_APISERVER_PORT:-16443}
+TB_KCM_PORT=${TB_KCM_PORT:-20257}
+TB_SCHEDULER_PORT=${TB_SCHEDULER_PORT:-20259}
+TB_KEYCLOAK_PORT=${TB_KEYCLOAK_PORT:-18080}
+TB_CONDA_STORE_PORT=${TB_CONDA_STORE_PORT:-18181}
+
+export GOMODCACHE=$NEBARI_CACHE/go/mod GOCACHE=$NEBARI_CACHE/go/build GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+export CGO_ENABLED=0
+
+log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# elapsed since a `date +%s.%N` stamp, in seconds with one decimal
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# hash of files, for cache keys that change when a build input changes
+files_hash() { cat "$@" | sha256sum | cut -c1-12; }
+
+# waitfor DESCRIPTION TIMEOUT_S LOGFILE CMD...: poll CMD until it succeeds; on timeout show the log tail
+waitfor() {
+  local desc=$1 timeout=$2 logfile=$3; shift 3
+  local end=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$end" ]; then
+      log "timed out after ${timeout}s waiting for $desc; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

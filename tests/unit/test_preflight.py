@@ -1,0 +1,100 @@
+"""Preflight checks over a set of bad inventories (preflight_cases/*.yml) and a good one.
+
+Each case file gives the variables it changes from a valid base inventory and the problems expected: every
+expected text must be found, each in its own problem, and no other problem may appear.
+"""
+
+import copy
+import glob
+import os
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Inventory
+
+CASES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "preflight_cases", "*.yml")))
+
+BASE = {
+    "nebari_cluster_provider": "existing",
+    "nebari_domain": "nebari.example.com",
+    "nebari_namespace": "dev",
+    "nebari_tls": {"mode": "selfsigned"},
+    "nebari_kubeconfig": "/tmp/artifacts/kubeconfig",
+    "nebari_existing_kubeconfig": __file__,  # any file that exists
+    "nebari_helm_binary": sys.executable,  # any executable that exists
+    "nebari_node_groups": {
+        "general": {"labels": {"nebari.dev/node-group": "general"}},
+        "gpu": {"labels": {"nebari.dev/node-group": "gpu"},
+                "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]},
+    },
+    "nebari_component_catalog": {
+        "jupyterhub": {"chart": {"repo": "https://example.invalid", "name": "jupyterhub", "version": "4.4.0"}},
+    },
+    "nebari_components": {"jupyterhub": {"chart": {"path": "/charts/jupyterhub-4.4.0.tgz"}}},
+    "nebari_groups": [{"name": "ml-team", "roles": ["developer"]}],
+    "nebari_users": [
+        {"username": "alia", "email": "alia@example.com", "groups": ["analyst", "ml-team"]},
+        {"username": "blake", "email": "blake@example.com", "groups": ["developer"], "enabled": False},
+    ],
+    "nebari_users_absent": ["old-user"],
+    "nebari_users_prune": False,
+    "nebari_keycloak_admin_password": "{{ vault_keycloak_admin_password }}",
+}
+BASE_HOSTS = {"node-0": {"nebari_node_group": "general"}, "gpu-0": {"nebari_node_group": ["gpu"]}}
+
+
+def run_case(changes=None, remove=(), hosts=None):
+    values = copy.deepcopy(BASE)
+    values.update(copy.deepcopy(changes or {}))
+    for name in remove:
+        values.pop(name, None)
+    return runner.run(Inventory(values, hosts=hosts if hosts is not None else BASE_HOSTS))
+
+
+def test_valid_inventory_has_no_problems():
+    assert run_case() == []
+
+
+@pytest.mark.parametrize("path", CASES, ids=[os.path.basename(p)[:-4] for p in CASES])
+def test_bad_inventory(path):
+    with open(path) as f:
+        case = yaml.safe_load(f)
+    problems = run_case(case.get("vars"), case.get("remove", ()), case.get("hosts"))
+    found = [str(p) for p in problems]
+    unmatched = list(found)
+    for expected in case["expect"]:
+        match = next((p for p in unmatched if expected in p), None)
+        assert match is not None, "expected a problem containing %r; found:\n%s" % (expected, "\n".join(found))
+        unmatched.remove(match)
+    assert not unmatched, "unexpected problems:\n%s" % "\n".join(unmatched)
+
+
+def test_report_lists_every_problem_on_its_own_line():
+    problems = run_case({"nebari_domain": "", "nebari_cluster_provider": "openstack"})
+    report = runner.report(problems)
+    assert report.startswith("Preflight found 2 problems in the inventory; nothing was changed:")
+    assert "  - nebari_cluster_provider: unknown provider a string ('openstack')" in report
+    assert "  - nebari_domain: is required" in report
+
+
+def test_secret_messages_never_contain_the_secret():
+    problems = run_case({"nebari_keycloak_admin_password": "hunter2-very-secret",
+                         "nebari_users": [{"username": "alia", "password": "alia-initial-pw"}]})
+    text = runner.report(problems)
+    assert "hunter2" not in text and "alia-initial-pw" not in text
+    assert len(problems) == 2
+
+
+def test_inline_vault_values_are_accepted():
+    values = copy.deepcopy(BASE)
+    values["nebari_keycloak_admin_password"] = "ciphertext"
+    inventory = Inventory(values, hosts=BASE_HOSTS, vaulted=lambda v: v == "ciphertext")
+    assert runner.run(inventory) == []
+
+
+def test_every_check_declares_the_variables_it_reads():
+    assert "nebari_users" in runner.variables()
+    assert "nebari_node_group" in runner.host_variables()
