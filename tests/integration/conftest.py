@@ -1,0 +1,123 @@
+"""The integration tier: runs the collection against the real test bed (tests/testbed).
+
+The test bed is brought up once per session and shared; a test bed that was already running is reused and left
+running. Tests isolate themselves by Kubernetes namespace and by their own artifacts directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTBED = os.path.join(ROOT, "tests", "testbed", "testbed")
+STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
+SANDBOX = os.path.join(ROOT, "inventories", "sandbox")
+BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    """Bring the test bed up (or reuse a running one); yield its endpoints; stop it if this session started it."""
+    running = subprocess.run([TESTBED, "status"], capture_output=True).returncode == 0
+    if not running:
+        subprocess.run([TESTBED, "up"], check=True)
+    with open(os.path.join(STATE, "secrets", "keycloak-admin-password")) as f:
+        keycloak_password = f.read().strip()
+    with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:
+        conda_store_token = f.read().strip()
+    yield {
+        "kubeconfig": os.path.join(STATE, "kubeconfig"),
+        "helm": os.path.join(STATE, "bin", "helm"),
+        "kubectl": os.path.join(STATE, "bin", "kubectl"),
+        "keycloak_url": "http://127.0.0.1:%s/auth" % os.environ.get("TB_KEYCLOAK_PORT", "18080"),
+        "keycloak_password": keycloak_password,
+        "conda_store_url": "http://127.0.0.1:%s/conda-store" % os.environ.get("TB_CONDA_STORE_PORT", "18181"),
+        "conda_store_token": conda_store_token,
+    }
+    if not running:
+        subprocess.run([TESTBED, "down"], check=True)
+
+
+@pytest.fixture(scope="session")
+def k8s(testbed):
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=testbed["kubeconfig"])
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def namespace(k8s):
+    """A unique namespace name for the test; deleted afterwards if the test created it."""
+    name = "it-%s" % uuid.uuid4().hex[:8]
+    yield name
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        k8s.delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
+class PlaybookRun:
+    """The result of one ansible-playbook run with the json callback: rc, stats and every task result."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stderr = proc.stderr
+        start = proc.stdout.find("{")
+        self.data = json.loads(proc.stdout[start:]) if start >= 0 else {}
+        self.stats = self.data.get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self):
+        return self.stats.get("changed", 0)
+
+    @property
+    def failed(self):
+        return self.stats.get("failures", 0)
+
+    def results(self):
+        """(task name, result) for every task run on localhost."""
+        for play in self.data.get("plays", []):
+            for task in play.get("tasks", []):
+                result = task.get("hosts", {}).get("localhost")
+                if result is not None:
+                    yield task["task"]["name"], result
+
+    def failure_messages(self):
+        return [str(result.get("msg")) for _, result in self.results() if result.get("failed")]
+
+    def changed_tasks(self):
+        return [name for name, result in self.results() if result.get("changed")]
+
+
+@pytest.fixture
+def playbook(testbed, tmp_path):
+    """Run a playbook of the checkout against an inventory (default: the sandbox) with extra vars."""
+
+    def run(playbook="site.yml", inventory=SANDBOX, extra_vars=None, args=(), env=None, cwd=ROOT):
+        command = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", inventory]
+        if extra_vars:
+            path = tmp_path / ("extra-vars-%s.json" % uuid.uuid4().hex[:6])
+            path.write_text(json.dumps(extra_vars))
+            command += ["-e", "@%s" % path]
+        command += list(args)
+        environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+                           ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), **(env or {}))
+        proc = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900)
+        return PlaybookRun(proc)
+
+    return run
+
+
+@pytest.fixture
+def sandbox_vars(namespace, tmp_path):
+    """Extra vars that point a sandbox run at the test's own namespace and artifacts directory."""
+    return {"nebari_namespace": namespace, "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}

@@ -1,0 +1,46 @@
+"""Preflight on the real playbook: bad inventories fail once with every problem listed, and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_site import namespace_exists
+
+BAD = {
+    "core": (
+        {"nebari_cluster_provider": "openstack", "nebari_domain": "Not A Domain", "nebari_tls": {"mode": "acme"}},
+        ["nebari_cluster_provider: unknown provider", "nebari_domain: must be a lower-case DNS name",
+         "nebari_tls.mode: mode must be one of selfsigned, letsencrypt, existing"],
+    ),
+    "users": (
+        {"nebari_users": [{"username": "alia", "email": "alia@example.com"},
+                          {"username": "ALIA", "email": "bad@", "groups": ["wizards"]}]},
+        ["nebari_users[1] (ALIA): duplicate username", "nebari_users[1] (ALIA): email is not a valid address",
+         "nebari_users[1] (ALIA).groups: unknown group a string ('wizards')"],
+    ),
+    "node-groups-and-secrets": (
+        {"nebari_node_groups": {"general": {"labels": {"nebari.dev/node-group": "general"}},
+                                "gpu": {"taints": [{"key": "nvidia.com/gpu", "effect": "NoWay"}]}},
+         "nebari_keycloak_admin_password": "plain-text-password"},
+        ["nebari_node_groups.gpu.taints[0]: taint effect must be one of",
+         "nebari_node_group (host sandbox-user-0): host sandbox-user-0 names node group a string ('user')",
+         "nebari_node_group (host sandbox-worker-0)",
+         "nebari_keycloak_admin_password: holds a secret in plain text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_inventory_fails_at_preflight_and_changes_nothing(case, playbook, sandbox_vars, k8s, tmp_path):
+    changes, expected = BAD[case]
+    run = playbook(extra_vars=dict(sandbox_vars, **changes))
+    assert run.rc != 0
+    messages = run.failure_messages()
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("Preflight found %d problem" % len(expected)), messages[0]
+    for text in expected:
+        assert text in messages[0]
+    assert "plain-text-password" not in messages[0]
+    assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
+    assert not (tmp_path / "artifacts").exists()
+    assert run.changed == 0

@@ -1,0 +1,88 @@
+"""site.yml against the sandbox: converge, idempotence, check mode, and the collection as installed from its tarball."""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from conftest import BIN, ROOT, SANDBOX
+
+
+def namespace_exists(k8s, name):
+    try:
+        k8s.read_namespace(name)
+        return True
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+
+
+def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_path):
+    first = playbook(extra_vars=sandbox_vars)
+    assert first.rc == 0, first.failure_messages() or first.stderr
+    assert first.changed > 0
+    namespace = sandbox_vars["nebari_namespace"]
+    assert namespace_exists(k8s, namespace)
+
+    # the stand-in release got the values the collection rendered from the inventory
+    values = yaml.safe_load(k8s.read_namespaced_config_map("jupyterhub-values", namespace).data["values.yaml"])
+    assert values["hub"]["nodeSelector"] == {"nebari.dev/node-group": "general"}
+    assert values["singleuser"]["nodeSelector"] == {"nebari.dev/node-group": "user"}
+    assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
+    pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
+    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]
+
+    kubeconfig = tmp_path / "artifacts" / "kubeconfig"
+    assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
+    summary = (tmp_path / "artifacts" / "summary.md").read_text()
+    assert "| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-0: 1/1 |" \
+        % namespace in summary
+    assert "| sandbox-gpu-0 | gpu | 2 | yes |" in summary
+
+    second = playbook(extra_vars=sandbox_vars)
+    assert second.rc == 0, second.failure_messages()
+    assert second.changed == 0, "second run changed: %s" % second.changed_tasks()
+
+
+def test_check_mode_changes_nothing(playbook, sandbox_vars, k8s, tmp_path):
+    run = playbook(extra_vars=sandbox_vars, args=["--check", "--diff"])
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
+    # the only thing written is the kubeconfig on the controller, which later layers need to read the cluster
+    assert sorted(p.name for p in (tmp_path / "artifacts").iterdir()) == ["kubeconfig"]
+    assert "Install or upgrade jupyterhub from path " in " ".join(run.changed_tasks())
+
+
+def test_tags_run_one_layer(playbook, sandbox_vars, k8s):
+    run = playbook(extra_vars=sandbox_vars, args=["--tags", "cluster"])
+    assert run.rc == 0, run.failure_messages()
+    names = [name for name, _ in run.results()]
+    assert any(name.endswith("Validate the inventory (every problem listed at once; nothing changes)") for name in names)
+    assert any(name.endswith("Read the cluster's nodes") for name in names)
+    assert not any("Install or upgrade" in name for name in names)
+    assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
+
+
+def test_installed_collection_runs_as_nebari_platform_site(testbed, sandbox_vars, k8s, tmp_path):
+    """ansible-galaxy collection build, install the tarball, run `ansible-playbook nebari.platform.site`."""
+    dist, installed = tmp_path / "dist", tmp_path / "collections"
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(dist), ROOT],
+                   check=True, capture_output=True, cwd=ROOT)
+    tarball = glob.glob(str(dist / "nebari-platform-*.tar.gz"))
+    assert len(tarball) == 1
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p",
+                    str(installed), tarball[0]], check=True, capture_output=True, cwd=tmp_path)
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump(sandbox_vars))
+    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CONFIG"}
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)  # the venv's own site-packages collections stay visible
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "nebari.platform.site", "-i", SANDBOX,
+                           "-e", "@%s" % extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert str(installed) + "/ansible_collections/nebari/platform/roles/" in proc.stdout  # not the checkout
+    assert namespace_exists(k8s, sandbox_vars["nebari_namespace"])
