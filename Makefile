@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PHASE := scripts/phase
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv testbed-build testbed-up testbed-down sandbox test lint sanity unit integration build lock
 

@@ -23,7 +23,7 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 @pytest.fixture(scope="session")
 def testbed():
     """Bring the test bed up (or reuse a running one); yield its endpoints; stop it if this session started it."""
-    running = subprocess.run([TESTBED, "status"], capture_output=True).returncode == 0
+    running = subprocess.run([TESTBED, "status"], capture_output=True, check=False).returncode == 0
     if not running:
         subprocess.run([TESTBED, "up"], check=True)
     with open(os.path.join(STATE, "secrets", "keycloak-admin-password")) as f:
@@ -92,7 +92,7 @@ class PlaybookRun:
                     yield task["task"]["name"], result
 
     def failure_messages(self):
-        return [str(result.get("msg")) for _, result in self.results() if result.get("failed")]
+        return [str(result.get("msg")) for dummy, result in self.results() if result.get("failed")]
 
     def changed_tasks(self):
         return [name for name, result in self.results() if result.get("changed")]
@@ -111,7 +111,8 @@ def playbook(testbed, tmp_path):
         command += list(args)
         environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                            ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), **(env or {}))
-        proc = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900,
+                              check=False)
         return PlaybookRun(proc)
 
     return run
