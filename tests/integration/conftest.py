@@ -24,8 +24,9 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 def testbed():
     """Bring the test bed up (or reuse a running one); yield its endpoints; stop it if this session started it."""
     running = subprocess.run([TESTBED, "status"], capture_output=True, check=False).returncode == 0
-    if not running:
-        subprocess.run([TESTBED, "up"], check=True)
+    if not running and subprocess.run([TESTBED, "up"], check=False).returncode != 0:
+        subprocess.run([TESTBED, "down"], check=False)
+        pytest.fail("the test bed did not come up; see its logs in %s/logs" % STATE)
     with open(os.path.join(STATE, "secrets", "keycloak-admin-password")) as f:
         keycloak_password = f.read().strip()
     with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:

@@ -71,16 +71,18 @@ def test_tags_run_one_layer(playbook, sandbox_vars, k8s):
 def test_installed_collection_runs_as_nebari_platform_site(testbed, sandbox_vars, k8s, tmp_path):
     """ansible-galaxy collection build, install the tarball, run `ansible-playbook nebari.platform.site`."""
     dist, installed = tmp_path / "dist", tmp_path / "collections"
+    # away from the checkout's ansible.cfg, whose collections path holds the checkout itself
+    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CONFIG"}
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)  # the venv's own site-packages collections stay visible
     subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(dist), ROOT],
-                   check=True, capture_output=True, cwd=ROOT)
+                   check=True, capture_output=True, cwd=tmp_path, env=env)
     tarball = glob.glob(str(dist / "nebari-platform-*.tar.gz"))
     assert len(tarball) == 1
     subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p",
-                    str(installed), tarball[0]], check=True, capture_output=True, cwd=tmp_path)
+                    str(installed), tarball[0]], check=True, capture_output=True, cwd=tmp_path, env=env)
+    assert (installed / "ansible_collections" / "nebari" / "platform" / "playbooks" / "site.yml").is_file()
     extra = tmp_path / "vars.yml"
     extra.write_text(yaml.safe_dump(sandbox_vars))
-    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CONFIG"}
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)  # the venv's own site-packages collections stay visible
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "nebari.platform.site", "-i", SANDBOX,
                            "-e", "@%s" % extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
                           check=False)

@@ -8,6 +8,8 @@ KWOK_DIR=$NEBARI_CACHE/bin/kwok-$KWOK_VERSION
 HELM_DIR=$NEBARI_CACHE/bin/helm-$HELM_VERSION
 KEYCLOAK_HOME=$NEBARI_CACHE/keycloak/keycloak-$KEYCLOAK_VERSION
 
+BUILT_WITH_GO=0
+
 timed() { # NAME CMD...: run CMD, report wall and CPU seconds
   local name=$1 t0; shift; t0=$(date +%s.%N)
   local tf; tf=$(mktemp)
@@ -23,7 +25,7 @@ build_kube() {
     ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
     ld="$ld -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  mkdir -p "$KUBE_BIN_DIR.tmp"
+  mkdir -p "$KUBE_BIN_DIR.tmp"; BUILT_WITH_GO=1
   (cd "$TESTBED_SRC/build/kube" && timed kube go build -trimpath -ldflags "$ld" -o "$KUBE_BIN_DIR.tmp/kube" .)
   for p in kube-apiserver kube-controller-manager kube-scheduler kubectl; do ln -sf kube "$KUBE_BIN_DIR.tmp/$p"; done
   rm -rf "$KUBE_BIN_DIR"; mv "$KUBE_BIN_DIR.tmp" "$KUBE_BIN_DIR"
@@ -32,7 +34,7 @@ build_kube() {
 build_etcd() {
   [ -x "$ETCD_BIN_DIR/etcd" ] && return 0
   log "building etcd $ETCD_VERSION"
-  mkdir -p "$ETCD_BIN_DIR.tmp"
+  mkdir -p "$ETCD_BIN_DIR.tmp"; BUILT_WITH_GO=1
   (cd "$TESTBED_SRC/build/etcd" && timed etcd go build -trimpath -ldflags "-s -w" -o "$ETCD_BIN_DIR.tmp/etcd" go.etcd.io/etcd/server/v3)
   rm -rf "$ETCD_BIN_DIR"; mv "$ETCD_BIN_DIR.tmp" "$ETCD_BIN_DIR"
 }
@@ -40,7 +42,7 @@ build_etcd() {
 build_kwok() {
   [ -x "$KWOK_DIR/kwok" ] && [ -f "$KWOK_DIR/stages.yaml" ] && return 0
   log "building kwok $KWOK_VERSION"
-  mkdir -p "$KWOK_DIR.tmp"
+  mkdir -p "$KWOK_DIR.tmp"; BUILT_WITH_GO=1
   GOBIN=$KWOK_DIR.tmp timed kwok go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok will not start without stages: take the ones kwokctl uses by default, plus the fast volume stages,
   # from the module it was built from.
@@ -58,7 +60,7 @@ build_kwok() {
 build_helm() {
   [ -x "$HELM_DIR/helm" ] && return 0
   log "building helm $HELM_VERSION"
-  mkdir -p "$HELM_DIR.tmp"
+  mkdir -p "$HELM_DIR.tmp"; BUILT_WITH_GO=1
   GOBIN=$HELM_DIR.tmp timed helm go install -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   rm -rf "$HELM_DIR"; mv "$HELM_DIR.tmp" "$HELM_DIR"
@@ -75,10 +77,16 @@ fetch_keycloak() {
   rm -rf "$KEYCLOAK_HOME"
   unzip -q "$dl/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" -d "$NEBARI_CACHE/keycloak"
   rm -f "$dl/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+  rm -rf "$NEBARI_CACHE/m2/org/keycloak/keycloak-quarkus-dist"   # the unzipped copy is what is kept
 }
 
 build_all() {
   local t0; t0=$(date +%s.%N)
   build_etcd; build_kube; build_kwok; build_helm; fetch_keycloak
+  # The binaries are cached by version; Go's build cache (about 8 GB) only speeds up a rebuild after a version
+  # change. Keep it with NEBARI_KEEP_GO_BUILD_CACHE=1; the module cache (about 1 GB) is always kept.
+  if [ "$BUILT_WITH_GO" = 1 ] && [ "${NEBARI_KEEP_GO_BUILD_CACHE:-0}" != 1 ]; then
+    go clean -cache && log "Go build cache emptied ($GOCACHE)"
+  fi
   log "binaries ready in $(since "$t0") s"
 }
