@@ -71,7 +71,7 @@ fetch_keycloak() {
   log "fetching Keycloak $KEYCLOAK_VERSION from Maven Central"
   local dl=$NEBARI_CACHE/keycloak/download
   mkdir -p "$dl"
-  timed keycloak-download mvn -B -q -Dmaven.repo.local="$NEBARI_CACHE/m2" \
+  timed keycloak-download mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$NEBARI_CACHE/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
     "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" -DoutputDirectory="$dl"
   rm -rf "$KEYCLOAK_HOME"
