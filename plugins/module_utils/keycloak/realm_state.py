@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read what a realm holds in a few requests: its users in full, its groups by path, and who is in which group."""
+
+from __future__ import annotations
+
+
+def groups_by_path(client, realm):
+    """Every group of the realm, subgroups included: path -> id."""
+    paths = {}
+    pending = client.paged(client.realm_path(realm, "groups"), {"briefRepresentation": "true"})
+    while pending:
+        group = pending.pop()
+        paths[group["path"]] = group["id"]
+        pending.extend(group.get("subGroups") or [])
+        if group.get("subGroupCount") and not group.get("subGroups"):
+            pending.extend(client.paged(client.realm_path(realm, "groups", group["id"], "children"),
+                                        {"briefRepresentation": "true"}))
+    return paths
+
+
+def memberships(client, realm, group_ids):
+    """user id -> set of group paths, read per group (a handful of requests, not one per user)."""
+    members = {}
+    for path, group_id in group_ids.items():
+        for user in client.paged(client.realm_path(realm, "groups", group_id, "members"),
+                                 {"briefRepresentation": "true"}):
+            members.setdefault(user["id"], set()).add(path)
+    return members
+
+
+def users(client, realm):
+    """Every user of the realm, with attributes."""
+    return client.paged(client.realm_path(realm, "users"), {"briefRepresentation": "false"})

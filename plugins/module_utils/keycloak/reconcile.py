@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What keycloak_users and keycloak_user do with one realm: read, plan, apply (unless check mode), report."""
+
+from __future__ import annotations
+
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak import realm_state
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import KeycloakError
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, apply, is_managed, plan, summary
+
+CHANGES = ("created", "updated", "disabled", "removed")
+
+
+def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, workers=4, check_mode=False,
+                    diff=False):
+    group_ids = realm_state.groups_by_path(client, realm)
+    current = realm_state.users(client, realm)
+    members = realm_state.memberships(client, realm, group_ids)
+    actions = plan(users, current, members, absent=absent, prune=prune, adopt=adopt, known_groups=set(group_ids))
+    if not check_mode:
+        apply(client, realm, actions, group_ids, workers=workers)
+        _check_marker_sticks(client, realm, actions)
+
+    result = {
+        "changed": any(a.kind in CHANGES and not a.get("failed") for a in actions),
+        "users": [_report(a) for a in actions],
+        "summary": summary(actions),
+    }
+    failed = [a for a in actions if a.get("failed") or a.kind == "failed"]
+    if failed:
+        result["failed"] = True
+        result["msg"] = "%d of %d users could not be reconciled: %s" % (
+            len(failed), len(actions), "; ".join("%s: %s" % (a["username"], a.get("msg")) for a in failed))
+    if diff:
+        changed = [a for a in actions if a.kind in CHANGES]
+        result["diff"] = {
+            "before": {a["username"]: a.get("before") for a in changed if a.get("before") is not None},
+            "after": {a["username"]: a.get("after") for a in changed if a.get("after") is not None},
+        }
+    return result
+
+
+def _report(action):
+    report = {"username": action["username"], "action": action.kind}
+    for key in ("changes", "join", "leave", "msg"):
+        if action.get(key) is not None:
+            report[key] = action[key]
+    if action.get("failed"):
+        report["failed"] = True
+    return report
+
+
+def _check_marker_sticks(client, realm, actions):
+    """Keycloak 24+ silently drops attributes its user profile does not declare, unless the realm allows unmanaged
+    attributes. Then nothing could ever be recognised as managed: say so instead of reporting a change every run."""
+    marked = [a for a in actions if a.kind in ("created", "updated") and not a.get("failed")
+              and (a.kind == "created" or "attributes" in (a.get("changes") or []))]
+    if not marked:
+        return
+    found = client.get(client.realm_path(realm, "users"), {"username": marked[0]["username"], "exact": "true",
+                                                           "briefRepresentation": "false"}) or []
+    if found and not is_managed(found[0]):
+        raise KeycloakError(
+            "realm %s dropped the attribute %s of user %s: its user profile must allow unmanaged attributes "
+            "(Realm settings > General > Unmanaged attributes: 'Only administrators can write', as the "
+            "nebari.platform.keycloak_realm role sets it)" % (realm, MARKER, marked[0]["username"]))

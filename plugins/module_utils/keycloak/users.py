@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile Keycloak users with a desired list: a pure plan step and an apply step.
+
+plan(desired, current, ...) compares the inventory's users with what Keycloak holds and returns one action per
+user, with no I/O: create, update, disable, remove, unchanged, or skipped (with the reason). Check mode is the plan
+without apply; the diff and the per-user result come from the plan. apply(client, realm, actions) carries them out.
+
+Users the collection manages carry the attribute MARKER. Users without it are never changed, disabled or removed
+unless the inventory names them and adoption is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import KeycloakError
+
+MARKER = "nebari-platform-managed"
+MARKER_VALUE = "true"
+# inventory field -> Keycloak representation field, for the scalar fields the module manages
+FIELDS = (("email", "email"), ("first_name", "firstName"), ("last_name", "lastName"), ("enabled", "enabled"),
+          ("email_verified", "emailVerified"))
+REDACTED = "********"
+
+
+def normalize_user(user):
+    """An inventory user -> the comparable desired state. Keycloak stores usernames and e-mails in lower case."""
+    desired = {"username": user["username"].lower()}
+    for key, field in FIELDS:
+        value = user.get(key)
+        if value is not None:
+            desired[field] = value.lower() if key == "email" else value
+    desired.setdefault("enabled", True)
+    attributes = {}
+    for name, value in (user.get("attributes") or {}).items():
+        attributes[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    attributes[MARKER] = [MARKER_VALUE]
+    desired["attributes"] = attributes
+    desired["groups"] = sorted(set(group_path(g) for g in user.get("groups") or []))
+    if user.get("password"):
+        desired["password"] = user["password"]
+    return desired
+
+
+def group_path(group):
+    """A group name or path -> its path (/name, or /parent/child as given)."""
+    return group if group.startswith("/") else "/" + group
+
+
+def is_managed(user):
+    return MARKER_VALUE in ((user.get("attributes") or {}).get(MARKER) or [])
+
+
+class Action(dict):
+    """One planned change: action, username, and what it needs to be carried out."""
+
+    @property
+    def kind(self):
+        return self["action"]
+
+
+def plan(desired_users, current_users, memberships, absent=(), prune=False, adopt=True, known_groups=None):
+    """Compare desired and current users; return the list of actions, one per user concerned.
+
+    desired_users: inventory users (dicts with username, email, first_name, last_name, enabled, groups, attributes,
+      password); current_users: Keycloak user representations (with id, attributes); memberships: user id -> set
+      of group paths; absent: usernames to remove; prune: disable managed users missing from desired_users;
+      adopt: take over unmanaged users that desired_users names; known_groups: group paths that exist (None: do
+      not check).
+    """
+    by_name = {user["username"].lower(): user for user in current_users}
+    wanted = [normalize_user(user) for user in desired_users]
+    wanted_names = set(user["username"] for user in wanted)
+    actions = []
+    for want in wanted:
+        missing = [g for g in want["groups"] if known_groups is not None and g not in known_groups]
+        if missing:
+            actions.append(Action(action="failed", username=want["username"],
+                                  msg="groups do not exist in the realm: %s" % ", ".join(missing)))
+            continue
+        have = by_name.get(want["username"])
+        if have is None:
+            actions.append(_create(want))
+        elif not is_managed(have) and not adopt:
+            actions.append(Action(action="skipped", username=want["username"], id=have["id"],
+                                  msg="exists in Keycloak but is not managed by nebari.platform and adopt is false"))
+        else:
+            actions.append(_update(want, have, set(memberships.get(have["id"], ()))))
+    for username in sorted(set(name.lower() for name in absent)):
+        have = by_name.get(username)
+        if username in wanted_names or have is None:
+            continue
+        if not is_managed(have):
+            actions.append(Action(action="skipped", username=username, id=have["id"],
+                                  msg="listed for removal but not managed by nebari.platform: left alone"))
+        else:
+            actions.append(Action(action="removed", username=username, id=have["id"],
+                                  before=_view(have, memberships.get(have["id"], ())), after=None))
+    if prune:
+        absent_names = set(name.lower() for name in absent)
+        for username, have in sorted(by_name.items()):
+            if username in wanted_names or username in absent_names or not is_managed(have) or not have.get("enabled", True):
+                continue
+            after = dict(have, enabled=False)
+            actions.append(Action(action="disabled", username=username, id=have["id"], representation=after,
+                                  before=_view(have, memberships.get(have["id"], ())),
+                                  after=_view(after, memberships.get(have["id"], ()))))
+    return actions
+
+
+def _create(want):
+    representation = {key: copy.deepcopy(value) for key, value in want.items() if key not in ("password",)}
+    if want.get("password"):
+        representation["credentials"] = [{"type": "password", "value": want["password"], "temporary": True}]
+    after = _view(representation, want["groups"])
+    if want.get("password"):
+        after["password"] = REDACTED
+    return Action(action="created", username=want["username"], representation=representation, before=None,
+                  after=after)
+
+
+def _update(want, have, groups):
+    changes = {}
+    representation = copy.deepcopy(have)
+    for dummy, field in FIELDS:
+        if field in want and have.get(field) != want[field]:
+            changes[field] = want[field]
+            representation[field] = want[field]
+    attributes = copy.deepcopy(have.get("attributes") or {})
+    for name, value in want["attributes"].items():
+        if attributes.get(name) != value:
+            changes.setdefault("attributes", {})[name] = value
+            attributes[name] = value
+    representation["attributes"] = attributes
+    representation.pop("access", None)
+    wanted_groups = set(want["groups"])
+    join = sorted(wanted_groups - groups)
+    leave = sorted(groups - wanted_groups)
+    before = _view(have, groups)
+    if not changes and not join and not leave:
+        return Action(action="unchanged", username=want["username"], id=have["id"])
+    return Action(action="updated", username=want["username"], id=have["id"],
+                  representation=representation if changes else None, changes=sorted(changes),
+                  join=join, leave=leave, before=before, after=_view(representation, wanted_groups))
+
+
+def _view(user, groups):
+    """What the diff shows of a user: the managed fields, attributes and groups; never a credential."""
+    view = {"username": user.get("username")}
+    for dummy, field in FIELDS:
+        if field in user:
+            view[field] = user[field]
+    view["attributes"] = dict(sorted((user.get("attributes") or {}).items()))
+    view["groups"] = sorted(groups)
+    return view
+
+
+def summary(actions):
+    counts = {}
+    for action in actions:
+        counts[action.kind] = counts.get(action.kind, 0) + 1
+    return counts
+
+
+def apply(client, realm, actions, group_ids, workers=4):
+    """Carry out the actions; returns them with `failed` and `msg` set on those that failed.
+
+    A user is created with its groups in one request (the representation's group paths), so it never exists
+    without them. Membership changes of an existing user are applied group by group. Independent users go in
+    parallel (workers threads); a failure is recorded on its user and the others go on.
+    """
+    def run(action):
+        try:
+            _apply_one(client, realm, action, group_ids)
+        except KeycloakError as exc:
+            action["failed"] = True
+            action["msg"] = exc.message
+        return action
+
+    todo = [a for a in actions if a.kind in ("created", "updated", "disabled", "removed")]
+    if workers > 1 and len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, todo))
+    else:
+        for action in todo:
+            run(action)
+    return actions
+
+
+def _apply_one(client, realm, action, group_ids):
+    users = client.realm_path(realm, "users")
+    if action.kind == "created":
+        body = {k: v for k, v in action["representation"].items() if k != "groups"}
+        body["groups"] = action["representation"]["groups"]
+        try:
+            client.request("POST", users, body)
+        except KeycloakError as exc:
+            if exc.status != 409:
+                raise
+            # created by an earlier request whose answer was lost (Keycloak restarted, say): converge on it
+            found = client.get(users, {"username": action["username"], "exact": "true"}) or []
+            if not found or not is_managed(found[0]):
+                raise
+    elif action.kind in ("updated", "disabled"):
+        user = client.realm_path(realm, "users", action["id"])
+        if action.get("representation") is not None:
+            client.request("PUT", user, action["representation"])
+        for path in action.get("join", ()):
+            client.request("PUT", client.realm_path(realm, "users", action["id"], "groups", group_ids[path]))
+        for path in action.get("leave", ()):
+            if path in group_ids:
+                client.request("DELETE", client.realm_path(realm, "users", action["id"], "groups", group_ids[path]))
+    elif action.kind == "removed":
+        client.request("DELETE", client.realm_path(realm, "users", action["id"]))
