@@ -69,11 +69,12 @@ def namespace(k8s):
 class PlaybookRun:
     """The result of one ansible-playbook run with the json callback: rc, stats and every task result."""
 
-    def __init__(self, proc):
+    def __init__(self, proc, raw=False):
         self.rc = proc.returncode
         self.stderr = proc.stderr
+        self.output = proc.stdout + proc.stderr
         start = proc.stdout.find("{")
-        self.data = json.loads(proc.stdout[start:]) if start >= 0 else {}
+        self.data = json.loads(proc.stdout[start:]) if start >= 0 and not raw else {}
         self.stats = self.data.get("stats", {}).get("localhost", {})
 
     @property
@@ -103,7 +104,7 @@ class PlaybookRun:
 def playbook(testbed, tmp_path):
     """Run a playbook of the checkout against an inventory (default: the sandbox) with extra vars."""
 
-    def run(playbook="site.yml", inventory=SANDBOX, extra_vars=None, args=(), env=None, cwd=ROOT):
+    def run(playbook="site.yml", inventory=SANDBOX, extra_vars=None, args=(), env=None, cwd=ROOT, raw=False):
         command = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", inventory]
         if extra_vars:
             path = tmp_path / ("extra-vars-%s.json" % uuid.uuid4().hex[:6])
@@ -111,10 +112,11 @@ def playbook(testbed, tmp_path):
             command += ["-e", "@%s" % path]
         command += list(args)
         environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-                           ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), **(env or {}))
+                           ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+        environment.update(env or {})
         proc = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900,
                               check=False)
-        return PlaybookRun(proc)
+        return PlaybookRun(proc, raw=raw)
 
     return run
 

@@ -1,0 +1,51 @@
+"""A small admin client for the tests to set up and inspect realms in the test bed's Keycloak (plain HTTP)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Admin:
+    def __init__(self, url, password):
+        self.url = url
+        body = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli", "username": "admin",
+                                       "password": password}).encode()
+        with urllib.request.urlopen(url + "/realms/master/protocol/openid-connect/token", body, timeout=30) as r:
+            self.token = json.load(r)["access_token"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + "/admin/realms" + path, data=data, method=method,
+                                         headers={"Authorization": "Bearer " + self.token,
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            raw = r.read()
+        return json.loads(raw) if raw else None
+
+    def create_realm(self, realm, groups):
+        self.call("POST", "", {"realm": realm, "enabled": True})
+        profile = self.call("GET", "/%s/users/profile" % realm)
+        profile["unmanagedAttributePolicy"] = "ADMIN_EDIT"
+        self.call("PUT", "/%s/users/profile" % realm, profile)
+        for group in groups:
+            self.call("POST", "/%s/groups" % realm, {"name": group})
+
+    def delete_realm(self, realm):
+        try:
+            self.call("DELETE", "/" + realm)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+
+    def user(self, realm, username):
+        found = self.call("GET", "/%s/users?exact=true&briefRepresentation=false&username=%s"
+                          % (realm, urllib.parse.quote(username)))
+        if not found:
+            return None
+        user = found[0]
+        user["groups"] = sorted(g["path"] for g in self.call("GET", "/%s/users/%s/groups" % (realm, user["id"])))
+        user["credentials"] = self.call("GET", "/%s/users/%s/credentials" % (realm, user["id"]))
+        return user
