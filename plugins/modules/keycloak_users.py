@@ -126,7 +126,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 users:
-  description: One entry per user concerned, in the order of the list, then removals, then prunes.
+  description:
+    - One entry per user that changed, was skipped or failed, in the order of the list, then removals, then prunes.
+    - Unchanged users are only counted, in RV(summary).
   returned: always
   type: list
   elements: dict

@@ -47,7 +47,9 @@ def test_changed_fields_and_exact_group_membership():
     assert action.kind == "updated"
     assert action["changes"] == ["attributes", "email", "enabled"]
     assert action["join"] == ["/ml-team"] and action["leave"] == ["/analyst"]
-    assert action["representation"]["attributes"] == {MARKER: ["true"], "team": ["b"], "keep": ["x"]}
+    assert action["fields"] == {"email": "alia@new.example.com", "enabled": False}
+    assert action["attributes"] == {"team": ["b"]}  # only what changes; "keep" stays as it is
+    assert action["after"]["attributes"] == {MARKER: ["true"], "team": ["b"], "keep": ["x"]}
     assert action["before"]["groups"] == ["/analyst", "/developer"]
     assert action["after"]["groups"] == ["/developer", "/ml-team"]
 
@@ -55,7 +57,7 @@ def test_changed_fields_and_exact_group_membership():
 def test_fields_not_given_are_left_alone_and_membership_only_changes_need_no_put():
     current = [kc_user("alia", email="alia@example.com", firstName="Alia")]
     (action,) = plan([{"username": "alia", "groups": ["admin"]}], current, {}, known_groups=GROUPS)
-    assert action.kind == "updated" and action["changes"] == [] and action["representation"] is None
+    assert action.kind == "updated" and action["changes"] == [] and not action["fields"] and not action["attributes"]
     assert action["join"] == ["/admin"]
 
 
@@ -81,7 +83,7 @@ def test_prune_disables_missing_managed_users_and_never_deletes_or_touches_other
                kc_user("hand", managed=False)]
     actions = by_user(plan([{"username": "kept"}], current, {}, prune=True))
     assert actions["stale"].kind == "disabled"
-    assert actions["stale"]["representation"]["enabled"] is False
+    assert actions["stale"]["fields"] == {"enabled": False}
     assert set(actions) == {"kept", "stale"}
     assert summary(actions.values()) == {"unchanged": 1, "disabled": 1}
 

@@ -21,7 +21,7 @@ import time
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 RETRY_STATUSES = frozenset((500, 502, 503, 504))
 
@@ -73,7 +73,7 @@ def client_from_module(module):
 class KeycloakClient:
     def __init__(self, url, auth_realm="master", client_id="admin-cli", client_secret=None, username=None,
                  password=None, validate_certs=True, ca_path=None, timeout=30, retries=5, backoff=0.5,
-                 opener=open_url, sleep=time.sleep, clock=time.time):
+                 opener=None, sleep=time.sleep, clock=time.time):
         if not (username and password) and not client_secret:
             raise KeycloakError("give auth_username and auth_password, or auth_client_secret for client credentials")
         self.url = url.rstrip("/")
@@ -87,7 +87,7 @@ class KeycloakClient:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self._open = opener
+        self._open = opener or self._opener(validate_certs, ca_path, timeout)
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
@@ -97,6 +97,18 @@ class KeycloakClient:
         self._refresh_expires_at = 0.0
         self.logins = 0
         self.requests = 0
+
+    @staticmethod
+    def _opener(validate_certs, ca_path, timeout):
+        """One TLS context for the whole run: building one per request (reading the CA store) costs more than the
+        request itself."""
+        context = make_context(cafile=ca_path, validate_certs=validate_certs)
+        request = Request(timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, context=context,
+                          follow_redirects="none", use_proxy=True)
+
+        def send(url, data=None, headers=None, method="GET"):
+            return request.open(method, url, data=data, headers=headers)
+        return send
 
     # authentication
 
@@ -157,9 +169,7 @@ class KeycloakClient:
             attempt += 1
             try:
                 self.requests += 1
-                response = self._open(url, data=data, headers=headers or {}, method=method, timeout=self.timeout,
-                                      validate_certs=self.validate_certs, ca_path=self.ca_path,
-                                      follow_redirects="none", use_proxy=True)
+                response = self._open(url, data=data, headers=headers or {}, method=method)
                 body = response.read()
                 return json.loads(body) if body else None
             except HTTPError as exc:

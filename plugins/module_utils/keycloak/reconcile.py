@@ -15,7 +15,7 @@ CHANGES = ("created", "updated", "disabled", "removed")
 def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, workers=4, check_mode=False,
                     diff=False):
     group_ids = realm_state.groups_by_path(client, realm)
-    current = realm_state.users(client, realm)
+    current = realm_state.users(client, realm, full_for=[u["username"] for u in users if u.get("attributes")])
     members = realm_state.memberships(client, realm, group_ids)
     actions = plan(users, current, members, absent=absent, prune=prune, adopt=adopt, known_groups=set(group_ids))
     if not check_mode:
@@ -24,7 +24,8 @@ def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, wo
 
     result = {
         "changed": any(a.kind in CHANGES and not a.get("failed") for a in actions),
-        "users": [_report(a) for a in actions],
+        # unchanged users are only counted: at a thousand users the list would be most of the result
+        "users": [_report(a) for a in actions if a.kind != "unchanged"],
         "summary": summary(actions),
     }
     failed = [a for a in actions if a.get("failed") or a.kind == "failed"]

@@ -105,7 +105,7 @@ def plan(desired_users, current_users, memberships, absent=(), prune=False, adop
             if username in wanted_names or username in absent_names or not is_managed(have) or not have.get("enabled", True):
                 continue
             after = dict(have, enabled=False)
-            actions.append(Action(action="disabled", username=username, id=have["id"], representation=after,
+            actions.append(Action(action="disabled", username=username, id=have["id"], fields={"enabled": False},
                                   before=_view(have, memberships.get(have["id"], ())),
                                   after=_view(after, memberships.get(have["id"], ()))))
     return actions
@@ -123,28 +123,20 @@ def _create(want):
 
 
 def _update(want, have, groups):
-    changes = {}
-    representation = copy.deepcopy(have)
-    for dummy, field in FIELDS:
-        if field in want and have.get(field) != want[field]:
-            changes[field] = want[field]
-            representation[field] = want[field]
-    attributes = copy.deepcopy(have.get("attributes") or {})
-    for name, value in want["attributes"].items():
-        if attributes.get(name) != value:
-            changes.setdefault("attributes", {})[name] = value
-            attributes[name] = value
-    representation["attributes"] = attributes
-    representation.pop("access", None)
+    fields = dict((field, want[field]) for dummy, field in FIELDS if field in want and have.get(field) != want[field])
+    current_attributes = have.get("attributes") or {}
+    attributes = dict((name, value) for name, value in want["attributes"].items()
+                      if current_attributes.get(name) != value)
     wanted_groups = set(want["groups"])
     join = sorted(wanted_groups - groups)
     leave = sorted(groups - wanted_groups)
-    before = _view(have, groups)
-    if not changes and not join and not leave:
+    if not fields and not attributes and not join and not leave:
         return Action(action="unchanged", username=want["username"], id=have["id"])
-    return Action(action="updated", username=want["username"], id=have["id"],
-                  representation=representation if changes else None, changes=sorted(changes),
-                  join=join, leave=leave, before=before, after=_view(representation, wanted_groups))
+    after = dict(have, **fields)
+    after["attributes"] = dict(current_attributes, **attributes)
+    return Action(action="updated", username=want["username"], id=have["id"], fields=fields, attributes=attributes,
+                  changes=sorted(list(fields) + (["attributes"] if attributes else [])), join=join, leave=leave,
+                  before=_view(have, groups), after=_view(after, wanted_groups))
 
 
 def _view(user, groups):
@@ -206,8 +198,12 @@ def _apply_one(client, realm, action, group_ids):
                 raise
     elif action.kind in ("updated", "disabled"):
         user = client.realm_path(realm, "users", action["id"])
-        if action.get("representation") is not None:
-            client.request("PUT", user, action["representation"])
+        if action.get("fields") or action.get("attributes"):
+            # the whole representation goes back: Keycloak treats what a PUT leaves out as removed
+            representation = client.get(user)
+            representation.update(action.get("fields") or {})
+            representation["attributes"] = dict(representation.get("attributes") or {}, **(action.get("attributes") or {}))
+            client.request("PUT", user, representation)
         for path in action.get("join", ()):
             client.request("PUT", client.realm_path(realm, "users", action["id"], "groups", group_ids[path]))
         for path in action.get("leave", ()):
