@@ -50,6 +50,7 @@ class ActionModule(ActionBase):
 
         inventory = Inventory(values, raw, hosts, vaulted=_vaulted)
         runner.run(inventory, problems)
+        problems[:] = [problem for problem in problems if problem.variable not in skip]
 
         result["changed"] = False
         result["problems"] = [problem.as_dict() for problem in problems]

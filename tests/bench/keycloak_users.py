@@ -49,7 +49,7 @@ def run(playbook, variables):
 
 
 def measure(name, playbook, admin, password, users_file, noop_runs):
-    realm = "bench-%s-%d" % (name, os.getpid())
+    realm = "bench-%s-%d" % (os.path.basename(playbook)[:-4].replace("_", "-"), os.getpid())
     admin.delete_realm(realm)
     admin.create_realm(realm, GROUPS)
     variables = {"bench_url": URL, "bench_password": password, "bench_realm": realm, "bench_users_file": users_file,

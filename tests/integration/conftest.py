@@ -122,6 +122,10 @@ def playbook(testbed, tmp_path):
 
 
 @pytest.fixture
-def sandbox_vars(namespace, tmp_path):
-    """Extra vars that point a sandbox run at the test's own namespace and artifacts directory."""
-    return {"nebari_namespace": namespace, "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
+def sandbox_vars(testbed, namespace, tmp_path):
+    """Extra vars that point a sandbox run at the test's own namespace, Keycloak realm and artifacts directory."""
+    from keycloak import Admin
+
+    yield {"nebari_namespace": namespace, "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig"),
+           "keycloak_realm_name": namespace, "nebari_users_realm": namespace}
+    Admin(testbed["keycloak_url"], testbed["keycloak_password"]).delete_realm(namespace)

@@ -31,6 +31,12 @@ def test_missing_user_is_created_with_groups_marker_and_temporary_password():
     assert "s3cret-initial" not in json.dumps(action["after"])
 
 
+def test_a_created_user_leaves_the_default_groups_its_list_does_not_name():
+    (action,) = plan([{"username": "alia", "groups": ["analyst", "ml-team"]}], [], {}, known_groups=GROUPS,
+                     default_groups=["/analyst", "/users"])
+    assert action["representation"]["groups"] == ["/analyst", "/ml-team"] and action["leave"] == ["/users"]
+
+
 def test_an_identical_user_is_unchanged_whatever_the_case_of_its_email():
     current = [kc_user("alia", email="alia@example.com", firstName="Alia")]
     actions = plan([{"username": "alia", "email": "ALIA@example.com", "first_name": "Alia", "groups": ["/analyst"]}],

@@ -41,7 +41,10 @@ BASE = {
     ],
     "nebari_users_absent": ["old-user"],
     "nebari_users_prune": False,
+    "nebari_keycloak_url": "https://nebari.example.com/auth",
+    "nebari_keycloak_admin_username": "admin",
     "nebari_keycloak_admin_password": "{{ vault_keycloak_admin_password }}",
+    "nebari_keycloak_validate_certs": True,
 }
 BASE_HOSTS = {"node-0": {"nebari_node_group": "general"}, "gpu-0": {"nebari_node_group": ["gpu"]}}
 

@@ -14,10 +14,24 @@ CHANGES = ("created", "updated", "disabled", "removed")
 
 def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, workers=4, check_mode=False,
                     diff=False):
-    group_ids = realm_state.groups_by_path(client, realm)
-    current = realm_state.users(client, realm, full_for=[u["username"] for u in users if u.get("attributes")])
-    members = realm_state.memberships(client, realm, group_ids)
-    actions = plan(users, current, members, absent=absent, prune=prune, adopt=adopt, known_groups=set(group_ids))
+    try:
+        group_ids = realm_state.groups_by_path(client, realm)
+    except KeycloakError as exc:
+        if exc.status != 404:
+            raise
+        if not check_mode:
+            raise KeycloakError("realm %s does not exist in Keycloak at %s: the keycloak_realm role (the identity "
+                                "layer) creates it" % (realm, client.url), status=404)
+        group_ids = None  # check mode before the realm exists: every user would be created
+    if group_ids is None:
+        current, members, default_groups, known_groups = [], {}, [], None
+    else:
+        current = realm_state.users(client, realm, full_for=[u["username"] for u in users if u.get("attributes")])
+        members = realm_state.memberships(client, realm, group_ids)
+        default_groups = [group["path"] for group in client.get(client.realm_path(realm, "default-groups")) or []]
+        known_groups = set(group_ids)
+    actions = plan(users, current, members, absent=absent, prune=prune, adopt=adopt, known_groups=known_groups,
+                   default_groups=default_groups)
     if not check_mode:
         apply(client, realm, actions, group_ids, workers=workers)
         _check_marker_sticks(client, realm, actions)

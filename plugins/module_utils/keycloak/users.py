@@ -62,14 +62,16 @@ class Action(dict):
         return self["action"]
 
 
-def plan(desired_users, current_users, memberships, absent=(), prune=False, adopt=True, known_groups=None):
+def plan(desired_users, current_users, memberships, absent=(), prune=False, adopt=True, known_groups=None,
+         default_groups=()):
     """Compare desired and current users; return the list of actions, one per user concerned.
 
     desired_users: inventory users (dicts with username, email, first_name, last_name, enabled, groups, attributes,
       password); current_users: Keycloak user representations (with id, attributes); memberships: user id -> set
       of group paths; absent: usernames to remove; prune: disable managed users missing from desired_users;
       adopt: take over unmanaged users that desired_users names; known_groups: group paths that exist (None: do
-      not check).
+      not check); default_groups: paths of the realm's default groups, which Keycloak adds to every new user and
+      which a created user leaves again unless its list names them (membership is exact).
     """
     by_name = {user["username"].lower(): user for user in current_users}
     wanted = [normalize_user(user) for user in desired_users]
@@ -83,7 +85,7 @@ def plan(desired_users, current_users, memberships, absent=(), prune=False, adop
             continue
         have = by_name.get(want["username"])
         if have is None:
-            actions.append(_create(want))
+            actions.append(_create(want, default_groups))
         elif not is_managed(have) and not adopt:
             actions.append(Action(action="skipped", username=want["username"], id=have["id"],
                                   msg="exists in Keycloak but is not managed by nebari.platform and adopt is false"))
@@ -111,15 +113,16 @@ def plan(desired_users, current_users, memberships, absent=(), prune=False, adop
     return actions
 
 
-def _create(want):
+def _create(want, default_groups=()):
     representation = {key: copy.deepcopy(value) for key, value in want.items() if key not in ("password",)}
+    leave = sorted(set(default_groups) - set(want["groups"]))
     if want.get("password"):
         representation["credentials"] = [{"type": "password", "value": want["password"], "temporary": True}]
     after = _view(representation, want["groups"])
     if want.get("password"):
         after["password"] = REDACTED
     return Action(action="created", username=want["username"], representation=representation, before=None,
-                  after=after)
+                  after=after, leave=leave)
 
 
 def _update(want, have, groups):
@@ -196,6 +199,12 @@ def _apply_one(client, realm, action, group_ids):
             found = client.get(users, {"username": action["username"], "exact": "true"}) or []
             if not found or not is_managed(found[0]):
                 raise
+        if action.get("leave"):
+            # Keycloak put the new user in the realm's default groups too; membership is exact
+            user_id = client.get(users, {"username": action["username"], "exact": "true",
+                                         "briefRepresentation": "true"})[0]["id"]
+            for path in action["leave"]:
+                client.request("DELETE", client.realm_path(realm, "users", user_id, "groups", group_ids[path]))
     elif action.kind in ("updated", "disabled"):
         user = client.realm_path(realm, "users", action["id"])
         if action.get("fields") or action.get("attributes"):

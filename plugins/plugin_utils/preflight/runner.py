@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     cluster,
     controller,
+    identity,
     components,
     node_groups,
     secrets,
@@ -19,7 +20,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, controller, node_groups, users, components, secrets)
+CHECKS = (cluster, controller, node_groups, users, identity, components, secrets)
 
 
 def variables():

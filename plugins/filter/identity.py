@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the identity layer: groups with the roles they grant, and users from a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ansible.errors import AnsibleFilterError
+
+
+def realm_groups(custom_groups, builtin):
+    """Built-in groups, then the custom ones, each {name, <grant>: [...]} for every grant the built-ins define.
+
+    A custom group gets the union of the grants of the built-in groups named in its `roles`.
+    """
+    groups = [dict(grants, name=name) for name, grants in builtin.items()]
+    for group in custom_groups or []:
+        merged = {"name": group["name"]}
+        for role in group.get("roles") or []:
+            if role not in builtin:
+                raise AnsibleFilterError("group %s: unknown role %r (built-in groups: %s)"
+                                         % (group["name"], role, ", ".join(builtin)))
+            for grant, values in builtin[role].items():
+                merged[grant] = sorted(set(merged.get(grant, [])) | set(values))
+        for grant in (next(iter(builtin.values()), {}) if builtin else {}):
+            merged.setdefault(grant, [])
+        groups.append(merged)
+    return groups
+
+
+CSV_FIELDS = ("username", "email", "first_name", "last_name", "groups", "enabled")
+
+
+def users_from_csv(text, group_separator=";"):
+    """CSV text with a header row (username, email, first_name, last_name, groups, enabled) -> nebari_users.
+
+    groups holds group names separated by group_separator; enabled is true unless it says false, no or 0. Empty
+    cells are left out, so Keycloak keeps what it has for them.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    unknown = sorted(set(reader.fieldnames or ()) - set(CSV_FIELDS))
+    if unknown or "username" not in (reader.fieldnames or ()):
+        raise AnsibleFilterError("users_from_csv: the header must name username and only these columns: %s%s"
+                                 % (", ".join(CSV_FIELDS), "; unknown: " + ", ".join(unknown) if unknown else ""))
+    users = []
+    for line, row in enumerate(reader, start=2):
+        if not any((value or "").strip() for value in row.values()):
+            continue
+        user = {}
+        for key, value in row.items():
+            value = (value or "").strip()
+            if not value:
+                continue
+            if key == "groups":
+                user[key] = [g.strip() for g in value.split(group_separator) if g.strip()]
+            elif key == "enabled":
+                user[key] = value.lower() not in ("false", "no", "0")
+            else:
+                user[key] = value
+        if "username" not in user:
+            raise AnsibleFilterError("users_from_csv: line %d has no username" % line)
+        users.append(user)
+    return users
+
+
+class FilterModule:
+    def filters(self):
+        return {"realm_groups": realm_groups, "users_from_csv": users_from_csv}

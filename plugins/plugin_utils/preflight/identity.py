@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Preflight checks of how the identity layer reaches Keycloak."""
+
+from __future__ import annotations
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import describe
+
+VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_keycloak_admin_password",
+             "nebari_keycloak_validate_certs")
+
+
+def check(inv, problems):
+    url = inv.get("nebari_keycloak_url")
+    if not (isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) > 8):
+        problems.add("nebari_keycloak_url", "must be Keycloak's URL with the path it is served under, such as "
+                     "https://nebari.example.com/auth, got %s" % describe(url))
+    username = inv.get("nebari_keycloak_admin_username")
+    if not (isinstance(username, str) and username):
+        problems.add("nebari_keycloak_admin_username", "must be the name of a Keycloak admin of the master realm")
+    if not inv.get("nebari_keycloak_admin_password"):
+        problems.add("nebari_keycloak_admin_password", 'is required by the identity layer: set it to '
+                     '"{{ vault_keycloak_admin_password }}" and define that in an ansible-vault file')
+    problems.expect_type("nebari_keycloak_validate_certs", inv.get("nebari_keycloak_validate_certs", True), bool,
+                         "true or false")
