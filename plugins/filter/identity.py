@@ -12,23 +12,29 @@ from ansible.errors import AnsibleFilterError
 
 
 def realm_groups(custom_groups, builtin):
-    """Built-in groups, then the custom ones, each {name, <grant>: [...]} for every grant the built-ins define.
+    """Built-in groups, then the custom ones, each {name, grants: {client id: [client roles]}}.
 
+    builtin maps a built-in group to its grants (client id -> roles of that client, realm-management included).
     A custom group gets the union of the grants of the built-in groups named in its `roles`.
     """
-    groups = [dict(grants, name=name) for name, grants in builtin.items()]
+    groups = [{"name": name, "grants": dict((client, sorted(roles)) for client, roles in (grants or {}).items())}
+              for name, grants in builtin.items()]
     for group in custom_groups or []:
-        merged = {"name": group["name"]}
+        grants = {}
         for role in group.get("roles") or []:
             if role not in builtin:
                 raise AnsibleFilterError("group %s: unknown role %r (built-in groups: %s)"
                                          % (group["name"], role, ", ".join(builtin)))
-            for grant, values in builtin[role].items():
-                merged[grant] = sorted(set(merged.get(grant, [])) | set(values))
-        for grant in (next(iter(builtin.values()), {}) if builtin else {}):
-            merged.setdefault(grant, [])
-        groups.append(merged)
+            for client, roles in (builtin[role] or {}).items():
+                grants[client] = sorted(set(grants.get(client, [])) | set(roles))
+        groups.append({"name": group["name"], "grants": grants})
     return groups
+
+
+def role_mappings(groups):
+    """realm_groups' output -> one {group, client_id, roles} per group and client with roles to map."""
+    return [{"group": group["name"], "client_id": client, "roles": roles}
+            for group in groups for client, roles in sorted(group["grants"].items()) if roles]
 
 
 CSV_FIELDS = ("username", "email", "first_name", "last_name", "groups", "enabled")
@@ -68,4 +74,4 @@ def users_from_csv(text, group_separator=";"):
 
 class FilterModule:
     def filters(self):
-        return {"realm_groups": realm_groups, "users_from_csv": users_from_csv}
+        return {"realm_groups": realm_groups, "role_mappings": role_mappings, "users_from_csv": users_from_csv}

@@ -11,18 +11,29 @@ import urllib.request
 class Admin:
     def __init__(self, url, password):
         self.url = url
+        self.password = password
+        self.token = None
+        self.login()
+
+    def login(self):
         body = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                                       "password": password}).encode()
-        with urllib.request.urlopen(url + "/realms/master/protocol/openid-connect/token", body, timeout=30) as r:
+                                       "password": self.password}).encode()
+        with urllib.request.urlopen(self.url + "/realms/master/protocol/openid-connect/token", body, timeout=30) as r:
             self.token = json.load(r)["access_token"]
 
-    def call(self, method, path, body=None):
+    def call(self, method, path, body=None, retry=True):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + "/admin/realms" + path, data=data, method=method,
                                          headers={"Authorization": "Bearer " + self.token,
                                                   "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as r:
-            raw = r.read()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                raw = r.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401 and retry:  # admin tokens live 60 s
+                self.login()
+                return self.call(method, path, body, retry=False)
+            raise
         return json.loads(raw) if raw else None
 
     def create_realm(self, realm, groups):

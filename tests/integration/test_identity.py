@@ -31,8 +31,22 @@ def test_identity_layer_builds_the_realm_from_the_inventory(playbook, sandbox_va
     assert alia["groups"] == ["/analyst", "/ml-team"]  # exact: not also in the default group /users
     assert admin.user(realm, "blake")["enabled"] is False
 
-    again = playbook("playbooks/identity.yml", extra_vars=sandbox_vars)
-    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    clients = {c["clientId"]: c for c in admin.call("GET", "/%s/clients" % realm)}
+    assert {"jupyterhub", "conda_store", "argo-server-sso", "grafana", "forwardauth"} <= set(clients)
+    hub = clients["jupyterhub"]
+    assert hub["redirectUris"] == ["https://nebari.sandbox.localhost/hub/oauth_callback"]
+    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["groups", "roles"]
+    mapped = admin.call("GET", "/%s/groups/%s/role-mappings/clients/%s" % (realm, groups["ml-team"]["id"], hub["id"]))
+    assert sorted(r["name"] for r in mapped) == ["allow-group-directory-creation-role", "dask_gateway_developer",
+                                                 "jupyterhub_developer"]  # ml-team has developer's roles
+    secret = admin.call("GET", "/%s/clients/%s/client-secret" % (realm, hub["id"]))["value"]
+
+    again = playbook("playbooks/identity.yml", extra_vars=sandbox_vars, args=["-vvv", "--diff"],
+                     env={"ANSIBLE_STDOUT_CALLBACK": "default"}, raw=True)
+    assert again.rc == 0 and "changed=0" in again.output, again.output[-3000:]
+    assert admin.call("GET", "/%s/clients/%s/client-secret" % (realm, hub["id"]))["value"] == secret  # stable
+    for value in (secret, admin.password):
+        assert value not in again.output
 
 
 def test_adding_a_user_touches_nothing_but_keycloak(playbook, sandbox_vars, admin):

@@ -3,21 +3,26 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.filter.identity import realm_groups, users_from_csv
+from ansible_collections.nebari.platform.plugins.filter.identity import realm_groups, role_mappings, users_from_csv
 
 BUILTIN = {
-    "superadmin": {"realm_management": ["realm-admin"]},
-    "admin": {"realm_management": ["query-users", "query-groups", "manage-users"]},
-    "developer": {"realm_management": []},
+    "superadmin": {"realm-management": ["realm-admin"], "conda_store": ["conda_store_superadmin"]},
+    "admin": {"realm-management": ["query-users", "query-groups", "manage-users"], "jupyterhub": ["jupyterhub_admin"]},
+    "developer": {"jupyterhub": ["jupyterhub_developer"]},
+    "users": {},
 }
 
 
 def test_custom_groups_get_the_grants_of_the_roles_they_name():
     groups = realm_groups([{"name": "ml-team", "roles": ["developer"]},
                            {"name": "ops", "roles": ["admin", "superadmin"]}], BUILTIN)
-    assert [g["name"] for g in groups] == ["superadmin", "admin", "developer", "ml-team", "ops"]
-    assert groups[3] == {"name": "ml-team", "realm_management": []}
-    assert groups[4]["realm_management"] == ["manage-users", "query-groups", "query-users", "realm-admin"]
+    assert [g["name"] for g in groups] == ["superadmin", "admin", "developer", "users", "ml-team", "ops"]
+    assert groups[4] == {"name": "ml-team", "grants": {"jupyterhub": ["jupyterhub_developer"]}}
+    assert groups[5]["grants"] == {"realm-management": ["manage-users", "query-groups", "query-users", "realm-admin"],
+                                   "conda_store": ["conda_store_superadmin"], "jupyterhub": ["jupyterhub_admin"]}
+    mappings = role_mappings(groups)
+    assert {"group": "ml-team", "client_id": "jupyterhub", "roles": ["jupyterhub_developer"]} in mappings
+    assert not [m for m in mappings if m["group"] == "users"]
 
 
 def test_an_unknown_role_is_refused():

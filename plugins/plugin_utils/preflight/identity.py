@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import describe
 
 VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_keycloak_admin_password",
-             "nebari_keycloak_validate_certs")
+             "nebari_keycloak_validate_certs", "nebari_keycloak_client_secrets")
 
 
 def check(inv, problems):
@@ -24,3 +24,5 @@ def check(inv, problems):
                      '"{{ vault_keycloak_admin_password }}" and define that in an ansible-vault file')
     problems.expect_type("nebari_keycloak_validate_certs", inv.get("nebari_keycloak_validate_certs", True), bool,
                          "true or false")
+    problems.expect_type("nebari_keycloak_client_secrets", inv.get("nebari_keycloak_client_secrets", {}), dict,
+                         "a mapping of client id to secret")

@@ -20,8 +20,10 @@ SECRET_VARIABLES = (
 SECRET_ENTRY_KEYS = {
     "nebari_users": ("password",),
 }
+# Mappings whose every value is a secret
+SECRET_MAPPINGS = ("nebari_keycloak_client_secrets",)
 
-VARIABLES = SECRET_VARIABLES + tuple(SECRET_ENTRY_KEYS)
+VARIABLES = SECRET_VARIABLES + tuple(SECRET_ENTRY_KEYS) + SECRET_MAPPINGS
 
 
 def is_plain_text(value, vaulted):
@@ -36,6 +38,13 @@ def check(inv, problems):
         if name in inv.raw and is_plain_text(inv.raw[name], inv.vaulted):
             problems.add(name, 'holds a secret in plain text; set %s: "{{ vault_%s }}" and define vault_%s in a file '
                          'encrypted with ansible-vault' % (name, name, name))
+    for name in SECRET_MAPPINGS:
+        mapping = inv.raw.get(name)
+        if isinstance(mapping, dict):
+            for key, value in mapping.items():
+                if is_plain_text(value, inv.vaulted):
+                    problems.add(name, 'is in plain text; reference a vault variable instead, e.g. "{{ vault_%s }}"'
+                                 % str(key).replace("-", "_"), ".%s" % key)
     for name, keys in SECRET_ENTRY_KEYS.items():
         entries = inv.raw.get(name)
         if not isinstance(entries, list):
