@@ -91,8 +91,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: created, updated, removed, unchanged or skipped.
+user_action:
+  description: What was done to the user - created, updated, removed, unchanged or skipped.
   returned: always
   type: str
   sample: created
@@ -146,7 +146,7 @@ def main():
         module.fail_json(msg=exc.message, status=exc.status)
     entry = result["users"][0] if result["users"] else {"username": params["username"].lower(),
                                                         "action": "unchanged"}
-    result.update(action=entry["action"], user=entry)
+    result.update(user_action=entry["action"], user=entry)
     del result["users"]
     if result.get("failed"):
         module.fail_json(**result)

@@ -134,3 +134,20 @@ def test_no_secret_in_verbose_output(playbook, testbed, realm):
     assert run.rc == 0
     for secret in (testbed["keycloak_password"], INITIAL_PASSWORD, "access_token", "Bearer "):
         assert secret not in run.output
+
+
+def test_keycloak_user_one_user(playbook, testbed, admin, realm):
+    def run(user, state="present"):
+        result = playbook("tests/integration/playbooks/keycloak_user.yml", extra_vars={
+            "kc_url": testbed["keycloak_url"], "kc_password": testbed["keycloak_password"], "kc_realm": realm,
+            "kc_user": user, "kc_state": state})
+        return result, next(r for name, r in result.results() if name == "Reconcile one user of the test realm")
+
+    user = {"username": "Erin", "email": "erin@example.com", "groups": ["developer"]}
+    assert run(user)[1]["user_action"] == "created"
+    assert admin.user(realm, "erin")["groups"] == ["/developer"]
+    again, module = run(user)
+    assert module["user_action"] == "unchanged" and again.changed == 0
+    assert run(dict(user, groups=["analyst"]))[1]["user"]["join"] == ["/analyst"]
+    assert run(user, state="absent")[1]["user_action"] == "removed"
+    assert admin.user(realm, "erin") is None
