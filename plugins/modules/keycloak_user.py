@@ -111,25 +111,16 @@ from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client im
     keycloak_argument_spec,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.reconcile import reconcile_users
-
-USER_FIELDS = ("username", "email", "first_name", "last_name", "enabled", "email_verified", "groups", "attributes",
-               "password")
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import user_argument_spec
 
 
 def main():
     argument_spec = keycloak_argument_spec()
+    user_spec = user_argument_spec()
+    argument_spec.update(user_spec)
     argument_spec.update(
         realm=dict(type="str", required=True),
-        username=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        email=dict(type="str"),
-        first_name=dict(type="str"),
-        last_name=dict(type="str"),
-        enabled=dict(type="bool", default=True),
-        email_verified=dict(type="bool"),
-        groups=dict(type="list", elements="str", default=[]),
-        attributes=dict(type="dict", default={}),
-        password=dict(type="str", no_log=True),
         adopt=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
@@ -137,7 +128,7 @@ def main():
                            required_one_of=[("auth_username", "auth_client_secret")])
     params = module.params
     present = params["state"] == "present"
-    user = dict((key, params[key]) for key in USER_FIELDS)
+    user = dict((key, params[key]) for key in user_spec)
     try:
         result = reconcile_users(client_from_module(module), params["realm"], [user] if present else [],
                                  absent=[] if present else [params["username"]], adopt=params["adopt"], workers=1,

@@ -172,25 +172,14 @@ from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client im
     keycloak_argument_spec,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.reconcile import reconcile_users
-
-USER_SPEC = dict(
-    username=dict(type="str", required=True),
-    email=dict(type="str"),
-    first_name=dict(type="str"),
-    last_name=dict(type="str"),
-    enabled=dict(type="bool", default=True),
-    email_verified=dict(type="bool"),
-    groups=dict(type="list", elements="str", default=[]),
-    attributes=dict(type="dict", default={}),
-    password=dict(type="str", no_log=True),
-)
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import user_argument_spec
 
 
 def main():
     argument_spec = keycloak_argument_spec()
     argument_spec.update(
         realm=dict(type="str", required=True),
-        users=dict(type="list", elements="dict", default=[], options=USER_SPEC),
+        users=dict(type="list", elements="dict", default=[], options=user_argument_spec()),
         absent=dict(type="list", elements="str", default=[]),
         prune=dict(type="bool", default=False),
         adopt=dict(type="bool", default=True),

@@ -26,6 +26,21 @@ FIELDS = (("email", "email"), ("first_name", "firstName"), ("last_name", "lastNa
 REDACTED = "********"
 
 
+def user_argument_spec():
+    """The options of one user, shared by keycloak_users (each entry of `users`) and keycloak_user."""
+    return dict(
+        username=dict(type="str", required=True),
+        email=dict(type="str"),
+        first_name=dict(type="str"),
+        last_name=dict(type="str"),
+        enabled=dict(type="bool", default=True),
+        email_verified=dict(type="bool"),
+        groups=dict(type="list", elements="str", default=[]),
+        attributes=dict(type="dict", default={}),
+        password=dict(type="str", no_log=True),
+    )
+
+
 def normalize_user(user):
     """An inventory user -> the comparable desired state. Keycloak stores usernames and e-mails in lower case."""
     desired = {"username": user["username"].lower()}
