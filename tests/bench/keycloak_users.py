@@ -54,15 +54,13 @@ def measure(name, playbook, admin, password, users_file, noop_runs):
     admin.create_realm(realm, GROUPS)
     variables = {"bench_url": URL, "bench_password": password, "bench_realm": realm, "bench_users_file": users_file,
                  "ansible_python_interpreter": os.path.join(ROOT, ".venv", "bin", "python")}
-    try:
-        create, create_recap = run(playbook, variables)
-        noops = [run(playbook, variables) for dummy in range(noop_runs)]
-    finally:
-        admin.delete_realm(realm)
+    create, create_recap = run(playbook, variables)
+    print("%-42s create %7.1f s (%s)" % (name, create, " ".join(create_recap[1:2])), flush=True)
+    noops = [run(playbook, variables) for dummy in range(noop_runs)]
     noop = sorted(t for t, dummy in noops)[len(noops) // 2]
-    print("%-42s create %7.1f s (%s)   no-op median %7.1f s, runs %s (%s)"
-          % (name, create, " ".join(create_recap[1:2]), noop, " ".join("%.1f" % t for t, dummy in noops),
-             " ".join(noops[-1][1][1:2])), flush=True)
+    print("%-42s no-op  %7.1f s median, runs %s (%s)"
+          % (name, noop, " ".join("%.1f" % t for t, dummy in noops), " ".join(noops[-1][1][1:2])), flush=True)
+    admin.delete_realm(realm)
     return create, noop
 
 
