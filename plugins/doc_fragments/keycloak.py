@@ -30,22 +30,6 @@ options:
   auth_password:
     description: Password of O(auth_username).
     type: str
-  validate_certs:
-    description: Verify Keycloak's TLS certificate.
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle to verify Keycloak's certificate with.
-    type: path
-  http_timeout:
-    description: Seconds to wait for each answer.
-    type: int
-    default: 30
-  http_retries:
-    description:
-      - Retries of a request that got no answer or a 5xx answer, with exponential backoff from 0.5 s.
-    type: int
-    default: 5
 notes:
   - One login per module run; the token is refreshed before it expires and renewed once on a 401 (a restarted
     Keycloak forgets its sessions).

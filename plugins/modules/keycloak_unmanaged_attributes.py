@@ -34,6 +34,7 @@ options:
     default: ADMIN_EDIT
 extends_documentation_fragment:
   - nebari.platform.keycloak
+  - nebari.platform.http_options
 attributes:
   check_mode:
     support: full

@@ -65,6 +65,7 @@ options:
     default: true
 extends_documentation_fragment:
   - nebari.platform.keycloak
+  - nebari.platform.http_options
 attributes:
   check_mode:
     support: full

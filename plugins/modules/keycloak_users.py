@@ -84,6 +84,7 @@ options:
     default: 4
 extends_documentation_fragment:
   - nebari.platform.keycloak
+  - nebari.platform.http_options
 attributes:
   check_mode:
     support: full

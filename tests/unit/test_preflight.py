@@ -45,6 +45,14 @@ BASE = {
     "nebari_keycloak_admin_username": "admin",
     "nebari_keycloak_admin_password": "{{ vault_keycloak_admin_password }}",
     "nebari_keycloak_validate_certs": True,
+    "nebari_environments": [
+        {"namespace": "global", "name": "data-science", "channels": ["conda-forge"],
+         "dependencies": ["python=3.12", "pandas", {"pip": ["requests"]}], "variables": {"A": 1}},
+        {"namespace": "ml-team", "name": "old", "state": "absent"},
+    ],
+    "nebari_conda_store_url": "https://nebari.example.com/conda-store",
+    "nebari_conda_store_token": "{{ vault_conda_store_token }}",
+    "nebari_conda_store_validate_certs": True,
 }
 BASE_HOSTS = {"node-0": {"nebari_node_group": "general"}, "gpu-0": {"nebari_node_group": ["gpu"]}}
 

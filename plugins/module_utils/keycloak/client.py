@@ -14,28 +14,16 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
-from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
-from ansible.module_utils.urls import Request, make_context
-
-RETRY_STATUSES = frozenset((500, 502, 503, 504))
+from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, JsonHttp, http_argument_spec, make_opener
 
 
-class KeycloakError(Exception):
-    """A request that failed for good: the method, URL path, HTTP status (None: no answer) and Keycloak's message."""
-
-    def __init__(self, message, status=None, method=None, path=None, body=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.method = method
-        self.path = path
-        self.body = body
+class KeycloakError(ApiError):
+    """A Keycloak request that failed for good: the method, URL path, HTTP status (None: no answer) and message."""
 
 
 def keycloak_argument_spec():
@@ -47,10 +35,7 @@ def keycloak_argument_spec():
         auth_client_secret=dict(type="str", no_log=True),
         auth_username=dict(type="str"),
         auth_password=dict(type="str", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        http_timeout=dict(type="int", default=30),
-        http_retries=dict(type="int", default=5),
+        **http_argument_spec()
     )
 
 
@@ -70,13 +55,17 @@ def client_from_module(module):
     )
 
 
-class KeycloakClient:
+class KeycloakClient(JsonHttp):
+    service = "Keycloak"
+    error = KeycloakError
+
     def __init__(self, url, auth_realm="master", client_id="admin-cli", client_secret=None, username=None,
                  password=None, validate_certs=True, ca_path=None, timeout=30, retries=5, backoff=0.5,
                  opener=None, sleep=time.sleep, clock=time.time):
         if not (username and password) and not client_secret:
             raise KeycloakError("give auth_username and auth_password, or auth_client_secret for client credentials")
-        self.url = url.rstrip("/")
+        super().__init__(url, retries=retries, backoff=backoff,
+                         opener=opener or make_opener(validate_certs, ca_path, timeout), sleep=sleep)
         self.auth_realm = auth_realm
         self.client_id = client_id
         self.client_secret = client_secret
@@ -85,10 +74,6 @@ class KeycloakClient:
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self._open = opener or self._opener(validate_certs, ca_path, timeout)
-        self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
         self._token = None
@@ -96,19 +81,6 @@ class KeycloakClient:
         self._expires_at = 0.0
         self._refresh_expires_at = 0.0
         self.logins = 0
-        self.requests = 0
-
-    @staticmethod
-    def _opener(validate_certs, ca_path, timeout):
-        """One TLS context for the whole run: building one per request (reading the CA store) costs more than the
-        request itself."""
-        context = make_context(cafile=ca_path, validate_certs=validate_certs)
-        request = Request(timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, context=context,
-                          follow_redirects="none", use_proxy=True)
-
-        def send(url, data=None, headers=None, method="GET"):
-            return request.open(method, url, data=data, headers=headers)
-        return send
 
     # authentication
 
@@ -161,32 +133,6 @@ class KeycloakClient:
 
     # requests
 
-    def _send(self, method, path, data=None, headers=None):
-        """One request with retries on connection errors and 5xx; returns the parsed JSON body or None."""
-        url = self.url + path
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self.requests += 1
-                response = self._open(url, data=data, headers=headers or {}, method=method)
-                body = response.read()
-                return json.loads(body) if body else None
-            except HTTPError as exc:
-                body = _read(exc)
-                if exc.code in RETRY_STATUSES and attempt <= self.retries:
-                    self._sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                raise KeycloakError("%s %s: HTTP %s %s" % (method, path, exc.code, _message(body)),
-                                    status=exc.code, method=method, path=path, body=body)
-            except (URLError, socket.timeout, ConnectionError, OSError) as exc:
-                if attempt <= self.retries:
-                    self._sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                reason = getattr(exc, "reason", exc)
-                raise KeycloakError("%s %s: Keycloak at %s did not answer after %d attempts: %s"
-                                    % (method, path, self.url, attempt, reason), method=method, path=path)
-
     def request(self, method, path, body=None, params=None):
         """An admin API request (path relative to /admin/realms); JSON in and out. Renews the token once on 401."""
         full = "/admin/realms" + path + ("?" + urlencode(params) if params else "")
@@ -219,21 +165,3 @@ class KeycloakClient:
 
     def realm_path(self, realm, *parts):
         return "/" + "/".join(quote(str(part), safe="") for part in (realm,) + parts)
-
-
-def _read(exc):
-    try:
-        return exc.read().decode("utf-8", "replace")
-    except Exception:  # pylint: disable=broad-except
-        return ""
-
-
-def _message(body):
-    """Keycloak's own error text from a JSON error body, else the body's start."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body[:200]
-    if isinstance(data, dict):
-        return data.get("errorMessage") or data.get("error_description") or data.get("error") or str(data)[:200]
-    return str(data)[:200]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     cluster,
     controller,
+    environments,
     identity,
     components,
     node_groups,
@@ -20,7 +21,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, controller, node_groups, users, identity, components, secrets)
+CHECKS = (cluster, controller, node_groups, users, identity, environments, components, secrets)
 
 
 def variables():

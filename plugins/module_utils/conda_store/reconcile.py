@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What conda_store_environments and conda_store_environment do: read, plan, apply (unless check mode), wait,
+report.
+
+read() fetches, per namespace the list names, its environments, conda-store's settings and the newest build of each
+listed environment with its specification. plan() compares with no I/O and returns one action per environment:
+created, updated (the specification differs in more than order), rebuilt (same specification, newest build failed,
+rebuild_failed asked), deleted (state absent), unchanged. apply() submits and deletes; each environment fails on
+its own and the others go on. wait() follows the submitted builds and, for a failed one, fetches its log's tail.
+Environments the list does not name are never read nor touched.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import FINISHED, CondaStoreError
+from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import canonical, differs, specification
+
+CHANGES = ("created", "updated", "rebuilt", "deleted")
+FAILED_BUILDS = ("FAILED", "CANCELED")
+LOG_TAIL_LINES = 30
+
+
+class Action(dict):
+    @property
+    def kind(self):
+        return self["action"]
+
+    @property
+    def key(self):
+        return "%s/%s" % (self["namespace"], self["name"])
+
+
+def _pool_map(workers, function, items):
+    items = list(items)
+    if workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(function, items))
+    return [function(item) for item in items]
+
+
+def read(client, environments, workers=4):
+    """namespace -> {exists, settings, environments: name -> {id, description, build (newest, with spec)}}."""
+    existing = set(client.namespaces())
+    state = {}
+    for namespace in sorted(set(env["namespace"] for env in environments)):
+        present = [env for env in environments if env["namespace"] == namespace]
+        found = {}
+        if namespace in existing:
+            names = set(env["name"] for env in present)
+            found = dict((env["name"], env) for env in client.environments(namespace) if env["name"] in names)
+        wants_settings = any(env.get("state", "present") == "present" for env in present)
+        state[namespace] = {"exists": namespace in existing, "environments": found,
+                            "settings": client.settings(namespace) if wants_settings else None}
+        latest = client.latest_builds(namespace, [env["id"] for env in found.values()]) if found else {}
+        for env in found.values():
+            env["latest_build_id"] = latest.get(env["id"], env.get("current_build_id"))
+    wanted = [env for ns in state.values() for env in ns["environments"].values() if env.get("latest_build_id")]
+    for env, build in zip(wanted, _pool_map(workers, lambda e: client.build(e["latest_build_id"]), wanted)):
+        env["build"] = build
+    return state
+
+
+def plan(environments, state, rebuild_failed=False):
+    actions = []
+    for env in environments:
+        namespace = state[env["namespace"]]
+        have = namespace["environments"].get(env["name"])
+        base = dict(namespace=env["namespace"], name=env["name"])
+        if env.get("state", "present") == "absent":
+            if have is not None:
+                actions.append(Action(base, action="deleted", before=_view(_stored_spec(have)), after=None))
+            else:
+                actions.append(Action(base, action="unchanged", absent=True))
+            continue
+        want = specification(env)
+        if have is None:
+            actions.append(Action(base, action="created", spec=want, namespace_created=not namespace["exists"],
+                                  before=None, after=_view(want)))
+            continue
+        build = have.get("build") or {}
+        stored = _stored_spec(have)
+        changes = differs(want, stored, namespace["settings"]) if stored is not None else ["specification"]
+        status = build.get("status")
+        if changes:
+            actions.append(Action(base, action="updated", spec=want, changes=changes, before=_view(stored),
+                                  after=_view(want), previous_build_id=build.get("id")))
+        elif status in FAILED_BUILDS and rebuild_failed:
+            actions.append(Action(base, action="rebuilt", spec=want, before=_view(stored), after=_view(want),
+                                  previous_build_id=build.get("id")))
+        else:
+            actions.append(Action(base, action="unchanged", build_id=build.get("id"), build_status=status))
+    return actions
+
+
+def _stored_spec(env):
+    spec = ((env.get("build") or {}).get("specification") or {}).get("spec")
+    return spec if isinstance(spec, dict) else None
+
+
+def _view(spec):
+    """What the diff shows of a specification, in a stable order."""
+    if spec is None:
+        return None
+    view = canonical(spec)
+    return {"channels": view["channels"], "dependencies": view["conda"] + ([{"pip": view["pip"]}] if view["pip"] else []),
+            "variables": view["variables"], "description": view["description"]}
+
+
+def apply(client, actions, workers=4):
+    def run(action):
+        try:
+            if action.kind == "deleted":
+                client.delete_environment(action["namespace"], action["name"])
+            else:
+                action["build_id"] = client.submit(action["namespace"], action["spec"])
+                action["build_status"] = "QUEUED"
+        except CondaStoreError as exc:
+            action["failed"] = True
+            action["msg"] = exc.message
+        return action
+    _pool_map(workers, run, [a for a in actions if a.kind in CHANGES])
+    return actions
+
+
+def wait(client, actions, timeout=600, interval=2.0, sleep=time.sleep, clock=time.monotonic):
+    """Follow the builds apply() submitted until each finishes or the time is up; fail those that do not complete."""
+    pending = [a for a in actions if a.get("build_id") and a.kind in CHANGES and not a.get("failed")]
+    deadline = clock() + timeout
+    while pending:
+        still = []
+        for action in pending:
+            try:
+                build = client.build(action["build_id"])
+            except CondaStoreError as exc:
+                action.update(failed=True, msg=exc.message)
+                continue
+            action["build_status"] = build.get("status")
+            if build.get("status") not in FINISHED:
+                still.append(action)
+            elif build.get("status") != "COMPLETED":
+                _fail_build(client, action, build)
+        pending = still
+        if pending and clock() >= deadline:
+            for action in pending:
+                action.update(failed=True, msg="build %s of %s is still %s after %d s (wait_timeout)"
+                              % (action["build_id"], action.key, action["build_status"], timeout))
+            break
+        if pending:
+            sleep(interval)
+    return actions
+
+
+def _fail_build(client, action, build):
+    try:
+        lines = (client.build_log(build["id"]) or "").rstrip().splitlines()
+    except CondaStoreError as exc:
+        lines = ["(the build log could not be read: %s)" % exc.message]
+    action["log_tail"] = "\n".join(lines[-LOG_TAIL_LINES:])
+    reason = build.get("status_info") or next((line.strip() for line in reversed(lines) if line.strip()), "")
+    action.update(failed=True, msg="build %s of %s %s: %s" % (build["id"], action.key, build["status"],
+                                                              reason[:300] or "see log_tail"))
+
+
+def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wait_timeout=600, workers=4,
+              check_mode=False, diff=False, sleep=time.sleep):
+    state = read(client, environments, workers=workers)
+    actions = plan(environments, state, rebuild_failed=rebuild_failed)
+    if not check_mode:
+        apply(client, actions, workers=workers)
+        if wait_builds:
+            wait(client, actions, timeout=wait_timeout, sleep=sleep)
+    result = {
+        "changed": any(a.kind in CHANGES and not (a.get("failed") and not a.get("build_id")) for a in actions),
+        "environments": [_report(a) for a in actions],
+        "namespaces_created": sorted(set(a["namespace"] for a in actions if a.get("namespace_created")
+                                         and not a.get("failed"))),
+        "summary": summary(actions),
+    }
+    result["warnings"] = ["%s: its newest build %s %s with this specification (rebuild_failed: true submits it "
+                          "again)" % (a.key, a["build_id"], a["build_status"])
+                          for a in actions if a.kind == "unchanged" and a.get("build_status") in FAILED_BUILDS]
+    failed = [a for a in actions if a.get("failed")]
+    if failed:
+        result["failed"] = True
+        result["msg"] = "%d of %d environments did not reconcile: %s" % (
+            len(failed), len(actions), "; ".join("%s: %s" % (a.key, a["msg"]) for a in failed))
+    if diff:
+        changed = [a for a in actions if a.kind in CHANGES]
+        result["diff"] = {"before": dict((a.key, a["before"]) for a in changed if a.get("before") is not None),
+                          "after": dict((a.key, a["after"]) for a in changed if a.get("after") is not None)}
+    return result
+
+
+def _report(action):
+    report = {"namespace": action["namespace"], "name": action["name"], "action": action.kind}
+    for key in ("changes", "build_id", "build_status", "previous_build_id", "msg", "log_tail", "failed"):
+        if action.get(key) is not None:
+            report[key] = action[key]
+    return report
+
+
+def summary(actions):
+    counts = {}
+    for action in actions:
+        counts[action.kind] = counts.get(action.kind, 0) + 1
+    return counts
