@@ -83,6 +83,16 @@ def test_a_change_makes_exactly_one_new_build_and_reruns_converge(conda_store, s
     assert len(builds) == 2 and sorted(builds[-1]["specification"]["spec"]["dependencies"]) == ["numpy", "scipy"]
 
 
+def test_a_specification_changed_in_conda_store_is_put_back(conda_store, store, ns):
+    conda_store("environments", environments=envs(ns))
+    store.submit(ns, {"name": "ml", "dependencies": ["numpy", "pytorch"]})  # as from the conda-store UI
+    run, module = conda_store("environments", environments=envs(ns))
+    assert run.rc == 0 and actions(module) == {"data-science": "unchanged", "ml": "updated"}
+    builds = store.builds(ns, "ml")
+    assert len(builds) == 3 and builds[-1]["specification"]["spec"]["dependencies"] == ["numpy"]
+    assert conda_store("environments", environments=envs(ns))[0].changed == 0
+
+
 def test_check_mode_and_diff(conda_store, store, ns):
     run, module = conda_store("environments", environments=envs(ns), args=["--check", "--diff"])
     assert run.rc == 0 and run.changed == 1 and actions(module)["ml"] == "created"

@@ -85,7 +85,7 @@ class FakeCondaStore:
 
     def __init__(self):
         self.calls, self.script = [], []
-        self.envs, self.builds = {}, {}
+        self.envs, self.builds, self.metadata = {}, {}, {}
         self.build_status = "FAILED"
 
     def __call__(self, url, data=None, headers=None, method=None):
@@ -100,6 +100,11 @@ class FakeCondaStore:
         params = dict(p.split("=") for p in query.split("&") if p)
         if route == "/namespace/":
             return _answer([{"name": ns} for ns in sorted(set(ns for ns, dummy in self.envs))], params)
+        if route.startswith("/namespace/") and route.endswith("/metadata") and method == "PUT":
+            self.metadata[route.split("/")[2]] = json.loads(data)
+            return _answer(None)
+        if route.startswith("/namespace/") and method == "GET":
+            return _answer({"name": route.split("/")[2], "metadata_": self.metadata.get(route.split("/")[2], {})})
         if route == "/environment/":
             return _answer([e for (ns, dummy), e in sorted(self.envs.items()) if ns == params["namespace"]], params)
         if route == "/build/":
@@ -151,6 +156,20 @@ def test_reconcile_creates_then_changes_nothing(fake):
     again = rc.reconcile(client(fake), [ENV, dict(ENV, name="ml")])
     assert not again["changed"] and again["summary"] == {"unchanged": 2}
     assert [c for c in fake.calls[before:] if c[0] != "GET"] == []
+    # what the first run submitted is recorded: no specification is read to know it unchanged
+    assert sorted(fake.metadata["global"][rc.RECORD]) == ["ds", "ml"]
+    assert not [c for c in fake.calls[before:] if c[1].startswith("/build/") and "?" not in c[1]]
+
+
+def test_a_build_submitted_elsewhere_is_compared_and_undone(fake):
+    rc.reconcile(client(fake), [ENV])
+    spec = specification(dict(ENV, dependencies=["python=3.12"]))
+    fake.builds[2] = {"id": 2, "environment_id": 1, "status": "QUEUED", "specification": {"spec": complete(spec)}}
+    before = len(fake.calls)
+    result = rc.reconcile(client(fake), [ENV])
+    assert result["environments"][0]["action"] == "updated" and result["environments"][0]["changes"] == ["conda", "pip"]
+    assert ("GET", "/build/2/") in fake.calls[before:]
+    assert rc.reconcile(client(fake), [ENV])["summary"] == {"unchanged": 1}
 
 
 def test_check_mode_submits_nothing_and_diff_shows_the_specification(fake):

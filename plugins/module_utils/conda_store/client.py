@@ -92,13 +92,14 @@ class CondaStoreClient(JsonHttp):
         return self.paged("/environment/", {"namespace": namespace})
 
     def latest_builds(self, namespace, environment_ids):
-        """environment id -> id of its newest build (any status), for the given environments of a namespace."""
+        """environment id -> its newest build (any status; id and status, no specification), for the given
+        environments of a namespace."""
         wanted, latest = set(environment_ids), {}
 
         def found_all(builds):
             for build in builds:
                 if build["environment_id"] in wanted:
-                    latest.setdefault(build["environment_id"], build["id"])
+                    latest.setdefault(build["environment_id"], build)
             return wanted <= set(latest)
         if wanted:
             found_all(self.paged("/build/", {"namespace": namespace, "sort_by": "id", "order": "desc"}, found_all))
@@ -109,6 +110,12 @@ class CondaStoreClient(JsonHttp):
 
     def build_log(self, build_id):
         return self.request("GET", "/build/%d/logs/" % int(build_id), text=True)
+
+    def namespace_metadata(self, namespace):
+        return (self.get("/namespace/%s/" % quote(namespace, safe="")) or {}).get("metadata_") or {}
+
+    def set_namespace_metadata(self, namespace, metadata):
+        self.request("PUT", "/namespace/%s/metadata" % quote(namespace, safe=""), metadata)
 
     def settings(self, namespace):
         return self.get("/setting/%s/" % quote(namespace, safe=""))

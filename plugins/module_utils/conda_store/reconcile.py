@@ -5,7 +5,10 @@
 report.
 
 read() fetches, per namespace the list names, its environments, conda-store's settings and the newest build of each
-listed environment with its specification. plan() compares with no I/O and returns one action per environment:
+listed environment. What a run submitted is recorded in the namespace's metadata (RECORD: environment -> newest
+build id and a fingerprint of the compared specification); an environment whose newest build is still the recorded
+one, for the same fingerprint, is unchanged without reading its specification. Any other is compared with the
+specification stored with its newest build (a change made in the conda-store UI, say). plan() compares with no I/O and returns one action per environment:
 created, updated (the specification differs in more than order), rebuilt (same specification, newest build failed,
 rebuild_failed asked), deleted (state absent), unchanged. apply() submits and deletes; each environment fails on
 its own and the others go on. wait() follows the submitted builds and, for a failed one, fetches its log's tail.
@@ -18,11 +21,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import FINISHED, CondaStoreError
-from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import canonical, differs, specification
+from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import (
+    canonical,
+    differs,
+    fingerprint,
+    specification,
+)
 
 CHANGES = ("created", "updated", "rebuilt", "deleted")
 FAILED_BUILDS = ("FAILED", "CANCELED")
 LOG_TAIL_LINES = 30
+RECORD = "nebari.platform/environments"  # key of the namespace metadata holding what the collection submitted
 
 
 class Action(dict):
@@ -44,23 +53,34 @@ def _pool_map(workers, function, items):
 
 
 def read(client, environments, workers=4):
-    """namespace -> {exists, settings, environments: name -> {id, description, build (newest, with spec)}}."""
+    """namespace -> {exists, settings, record, environments: name -> {id, latest (newest build: id, status),
+    matches_record, build (with its specification, unless matches_record)}}.
+
+    The namespaces are read side by side, then the specification of each listed environment that needs it."""
     existing = set(client.namespaces())
-    state = {}
-    for namespace in sorted(set(env["namespace"] for env in environments)):
-        present = [env for env in environments if env["namespace"] == namespace]
-        found = {}
+
+    def read_namespace(namespace):
+        listed = dict((env["name"], env) for env in environments if env["namespace"] == namespace)
+        found, record, settings = {}, {}, None
+        if any(env.get("state", "present") == "present" for env in listed.values()):
+            settings = client.settings(namespace)
         if namespace in existing:
-            names = set(env["name"] for env in present)
-            found = dict((env["name"], env) for env in client.environments(namespace) if env["name"] in names)
-        wants_settings = any(env.get("state", "present") == "present" for env in present)
-        state[namespace] = {"exists": namespace in existing, "environments": found,
-                            "settings": client.settings(namespace) if wants_settings else None}
+            found = dict((env["name"], env) for env in client.environments(namespace) if env["name"] in listed)
+            record = client.namespace_metadata(namespace).get(RECORD) or {}
         latest = client.latest_builds(namespace, [env["id"] for env in found.values()]) if found else {}
-        for env in found.values():
-            env["latest_build_id"] = latest.get(env["id"], env.get("current_build_id"))
-    wanted = [env for ns in state.values() for env in ns["environments"].values() if env.get("latest_build_id")]
-    for env, build in zip(wanted, _pool_map(workers, lambda e: client.build(e["latest_build_id"]), wanted)):
+        for name, env in found.items():
+            env["latest"] = latest.get(env["id"]) or {"id": env.get("current_build_id")}
+            mine = record.get(name) or {}
+            env["matches_record"] = bool(
+                listed[name].get("state", "present") == "present" and mine.get("build_id") == env["latest"]["id"]
+                and mine.get("fingerprint") == fingerprint(specification(listed[name]), settings))
+        return namespace, {"exists": namespace in existing, "environments": found, "settings": settings,
+                           "record": record}
+
+    state = dict(_pool_map(workers, read_namespace, sorted(set(env["namespace"] for env in environments))))
+    wanted = [env for ns in state.values() for env in ns["environments"].values()
+              if env["latest"].get("id") and not env["matches_record"]]
+    for env, build in zip(wanted, _pool_map(workers, lambda e: client.build(e["latest"]["id"]), wanted)):
         env["build"] = build
     return state
 
@@ -78,20 +98,30 @@ def plan(environments, state, rebuild_failed=False):
                 actions.append(Action(base, action="unchanged", absent=True))
             continue
         want = specification(env)
+        digest = fingerprint(want, namespace["settings"])
         if have is None:
             actions.append(Action(base, action="created", spec=want, namespace_created=not namespace["exists"],
-                                  before=None, after=_view(want)))
+                                  fingerprint=digest, before=None, after=_view(want)))
+            continue
+        if have.get("matches_record"):
+            latest = have["latest"]
+            if latest.get("status") in FAILED_BUILDS and rebuild_failed:
+                actions.append(Action(base, action="rebuilt", spec=want, fingerprint=digest, before=_view(want),
+                                      after=_view(want), previous_build_id=latest.get("id")))
+            else:
+                actions.append(Action(base, action="unchanged", build_id=latest.get("id"),
+                                      build_status=latest.get("status")))
             continue
         build = have.get("build") or {}
         stored = _stored_spec(have)
         changes = differs(want, stored, namespace["settings"]) if stored is not None else ["specification"]
         status = build.get("status")
         if changes:
-            actions.append(Action(base, action="updated", spec=want, changes=changes, before=_view(stored),
-                                  after=_view(want), previous_build_id=build.get("id")))
+            actions.append(Action(base, action="updated", spec=want, changes=changes, fingerprint=digest,
+                                  before=_view(stored), after=_view(want), previous_build_id=build.get("id")))
         elif status in FAILED_BUILDS and rebuild_failed:
-            actions.append(Action(base, action="rebuilt", spec=want, before=_view(stored), after=_view(want),
-                                  previous_build_id=build.get("id")))
+            actions.append(Action(base, action="rebuilt", spec=want, fingerprint=digest, before=_view(stored),
+                                  after=_view(want), previous_build_id=build.get("id")))
         else:
             actions.append(Action(base, action="unchanged", build_id=build.get("id"), build_status=status))
     return actions
@@ -125,6 +155,30 @@ def apply(client, actions, workers=4):
         return action
     _pool_map(workers, run, [a for a in actions if a.kind in CHANGES])
     return actions
+
+
+def record(client, actions, state):
+    """Write down, per namespace, the builds this run submitted with their fingerprints (and forget deleted
+    environments), so that the next run knows them unchanged without reading their specifications. Bookkeeping
+    only: when it fails, the next run compares the specifications instead. Returns warnings."""
+    warnings = []
+    for namespace in sorted(set(a["namespace"] for a in actions if a.kind in CHANGES and not a.get("failed"))):
+        mine = dict((state.get(namespace) or {}).get("record") or {})
+        for action in actions:
+            if action["namespace"] != namespace or action.get("failed"):
+                continue
+            if action.kind == "deleted":
+                mine.pop(action["name"], None)
+            elif action.kind in CHANGES and action.get("build_id"):
+                mine[action["name"]] = {"build_id": action["build_id"], "fingerprint": action["fingerprint"]}
+        try:
+            metadata = client.namespace_metadata(namespace)
+            metadata[RECORD] = mine
+            client.set_namespace_metadata(namespace, metadata)
+        except CondaStoreError as exc:
+            warnings.append("namespace %s: could not record the submitted builds (%s); the next run compares the "
+                            "specifications instead" % (namespace, exc.message))
+    return warnings
 
 
 def wait(client, actions, timeout=600, interval=2.0, sleep=time.sleep, clock=time.monotonic):
@@ -170,8 +224,10 @@ def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wai
               check_mode=False, diff=False, sleep=time.sleep):
     state = read(client, environments, workers=workers)
     actions = plan(environments, state, rebuild_failed=rebuild_failed)
+    warnings = []
     if not check_mode:
         apply(client, actions, workers=workers)
+        warnings = record(client, actions, state)
         if wait_builds:
             wait(client, actions, timeout=wait_timeout, sleep=sleep)
     result = {
@@ -181,9 +237,10 @@ def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wai
                                          and not a.get("failed"))),
         "summary": summary(actions),
     }
-    result["warnings"] = ["%s: its newest build %s %s with this specification (rebuild_failed: true submits it "
-                          "again)" % (a.key, a["build_id"], a["build_status"])
-                          for a in actions if a.kind == "unchanged" and a.get("build_status") in FAILED_BUILDS]
+    result["warnings"] = warnings + [
+        "%s: its newest build %s %s with this specification (rebuild_failed: true submits it again)"
+        % (a.key, a["build_id"], a["build_status"])
+        for a in actions if a.kind == "unchanged" and a.get("build_status") in FAILED_BUILDS]
     failed = [a for a in actions if a.get("failed")]
     if failed:
         result["failed"] = True

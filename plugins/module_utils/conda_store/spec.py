@@ -12,6 +12,8 @@ compares equal to the one conda-store stored for it, and only a real change make
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 NAME = re.compile(r"^[A-Za-z0-9+_@$&?^~.=-]+$")  # conda-store's ALLOWED_CHARACTERS for names and namespaces
@@ -146,6 +148,12 @@ def differs(desired, stored, settings=None):
     """Whether the inventory's specification asks for something else than the stored one; returns the fields."""
     want, have = canonical(desired, settings), canonical(stored)
     return [key for key in want if want[key] != have[key]]
+
+
+def fingerprint(desired, settings=None):
+    """A digest of what the inventory asks for, as compared: equal digests, no change."""
+    text = json.dumps(canonical(desired, settings), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _squash(text):
