@@ -60,3 +60,13 @@ class Admin:
         user["groups"] = sorted(g["path"] for g in self.call("GET", "/%s/users/%s/groups" % (realm, user["id"])))
         user["credentials"] = self.call("GET", "/%s/users/%s/credentials" % (realm, user["id"]))
         return user
+
+    def memberships(self, realm):
+        """username -> sorted group paths, for every user of the realm."""
+        users = {u["id"]: u["username"] for u in self.call("GET", "/%s/users?max=10000&briefRepresentation=true" % realm)}
+        groups = dict((u, []) for u in users.values())
+        for group in self.call("GET", "/%s/groups?max=1000" % realm):
+            for member in self.call("GET", "/%s/groups/%s/members?max=10000&briefRepresentation=true"
+                                    % (realm, group["id"])):
+                groups[member["username"]].append(group["path"])
+        return {name: sorted(paths) for name, paths in groups.items()}

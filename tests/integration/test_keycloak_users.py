@@ -3,10 +3,13 @@ safety, check mode, diff, and no secret in -vvv output. Each test works in a rea
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
 
+from faultproxy import FaultProxy
 from keycloak import Admin
 
 PLAYBOOK = "tests/integration/playbooks/keycloak_users.yml"
@@ -124,6 +127,40 @@ def test_keycloak_out_of_reach_is_a_clear_error(reconcile):
     run, dummy = reconcile(USERS, url="http://127.0.0.1:9/auth", retries=1)
     assert run.rc != 0
     assert "Keycloak at http://127.0.0.1:9/auth did not answer after 2 attempts" in run.failure_messages()[0]
+
+
+def test_an_outage_mid_run_is_ridden_out_or_fails_clearly_and_a_rerun_converges(reconcile, testbed, admin, realm):
+    """Keycloak cut off in the middle of creating 300 users (connections refused and open ones cut, as when it
+    restarts): a short outage is retried through; a long one fails naming the users, and a re-run converges. No
+    user ever exists without its groups."""
+    combos = [["analyst"], ["developer"], ["admin", "developer"]]
+    users = [{"username": "o%03d" % i, "email": "o%03d@example.com" % i, "groups": combos[i % 3]} for i in range(300)]
+    expected = {u["username"]: ["/" + g for g in u["groups"]] for u in users}
+    port = int(testbed["keycloak_url"].split(":")[2].split("/")[0])
+
+    short = FaultProxy(port, down_after=100)
+    restore = threading.Thread(target=lambda: short.down.wait(60) and (time.sleep(2), short.restore()), daemon=True)
+    restore.start()
+    run, module = reconcile(users[:150], url="http://127.0.0.1:%d/auth" % short.port)
+    short.close()
+    assert short.connections > 100  # the outage did happen in the middle of the run
+    assert run.rc == 0, run.failure_messages()
+    assert module["summary"] == {"created": 150}
+    assert admin.memberships(realm) == {name: expected[name] for name in list(expected)[:150]}
+
+    long = FaultProxy(port, down_after=60)
+    run, module = reconcile(users, url="http://127.0.0.1:%d/auth" % long.port, retries=1)
+    long.close()
+    assert long.connections > 60 and run.rc != 0
+    assert "Keycloak at http://127.0.0.1:%d/auth did not answer after 2 attempts" % long.port \
+        in run.failure_messages()[0]
+    created = admin.memberships(realm)
+    assert all(created[name] == expected[name] for name in created)  # whoever exists has exactly its groups
+
+    run, module = reconcile(users)
+    assert run.rc == 0, run.failure_messages()
+    assert admin.memberships(realm) == expected
+    assert reconcile(users)[0].changed == 0
 
 
 def test_no_secret_in_verbose_output(playbook, testbed, realm):
