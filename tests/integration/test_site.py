@@ -11,6 +11,9 @@ from kubernetes.client.exceptions import ApiException
 
 from conftest import BIN, ROOT, SANDBOX
 
+with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_file:
+    CATALOG = list(yaml.safe_load(catalog_file)["nebari_component_catalog"])
+
 
 def namespace_exists(k8s, name):
     try:
@@ -36,6 +39,15 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
     assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]
+    # every release of the catalog, each with its own rendered values, its pod Running on the general nodes
+    for release in CATALOG:
+        pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
+        assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")], release
+        assert k8s.read_namespaced_config_map("%s-values" % release, namespace).data["values.yaml"], release
+    keycloak = yaml.safe_load(k8s.read_namespaced_config_map("keycloak-values", namespace).data["values.yaml"])
+    assert keycloak["http"]["relativePath"] == "/auth" and keycloak["database"]["hostname"] == "keycloak-postgresql"
+    dask = yaml.safe_load(k8s.read_namespaced_config_map("dask-gateway-values", namespace).data["values.yaml"])
+    assert dask["gateway"]["backend"]["worker"]["extraPodConfig"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
 
     kubeconfig = tmp_path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"

@@ -37,14 +37,18 @@ def chart_files(release):
     return prefix + ".values.yaml", schema
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+TLS_MODES = [{"mode": "selfsigned"}, {"mode": "letsencrypt", "acme_email": "ops@example.com"},
+             {"mode": "existing", "secret_name": "nebari-tls"}]
+
+
+@pytest.fixture(scope="module", params=TLS_MODES, ids=[tls["mode"] for tls in TLS_MODES])
+def rendered(request, tmp_path_factory):
     import subprocess
 
     out = tmp_path_factory.mktemp("values") / "values.json"
     extra = tmp_path_factory.mktemp("vars") / "vars.json"
     # the catalog as shipped: repository charts with their pinned versions, not the sandbox's stand-in
-    extra.write_text(json.dumps({"nebari_components": {}, "values_out": str(out)}))
+    extra.write_text(json.dumps({"nebari_components": {}, "nebari_tls": request.param, "values_out": str(out)}))
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"),
                            "tests/integration/playbooks/render_values.yml", "-i", "inventories/sandbox",
                            "-e", "@%s" % extra], cwd=ROOT, capture_output=True, text=True,
@@ -70,7 +74,7 @@ def test_every_release_with_a_published_schema_validates(rendered):
         assert not errors, "%s: %s" % (release["component"], "; ".join(
             "%s: %s" % ("/".join(map(str, e.absolute_path)), e.message) for e in errors))
         checked.append(release["component"])
-    assert "jupyterhub" in checked
+    assert {"jupyterhub", "traefik", "keycloak", "dask-gateway"} <= set(checked)
 
 
 def test_a_misspelt_key_fails_validation(rendered):
