@@ -7,7 +7,7 @@ same in namespaces of their own. Before each no-op run it waits until conda-stor
 later run would be. Prints each time and the ratios of the medians. The test bed must be up (make testbed-up).
 
 usage: .venv/bin/python tests/bench/conda_store_environments.py [--environments 200] [--namespaces 10]
-       [--noop-runs 3] [--skip-loop]
+       [--noop-runs 3] [--loop-noop-runs 1] [--skip-loop]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def wait_idle(store, timeout=900):
         time.sleep(2)
 
 
-def measure(name, playbook, store, token, args):
+def measure(name, playbook, store, token, args, noop_runs):
     prefix = "bench-%s-%d" % (os.path.basename(playbook)[13:-4], os.getpid())
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"environments": environments(prefix, args.environments, args.namespaces)}, f)
@@ -74,7 +74,7 @@ def measure(name, playbook, store, token, args):
     create, create_recap = run(playbook, variables)
     print("%-46s create %7.1f s (%s)" % (name, create, " ".join(create_recap[1:2])), flush=True)
     noops = []
-    for dummy in range(args.noop_runs):
+    for dummy in range(noop_runs):
         wait_idle(store)
         noops.append(run(playbook, variables))
     noop = sorted(t for t, dummy in noops)[len(noops) // 2]
@@ -92,6 +92,7 @@ def main():
     parser.add_argument("--environments", type=int, default=200)
     parser.add_argument("--namespaces", type=int, default=10)
     parser.add_argument("--noop-runs", type=int, default=3)
+    parser.add_argument("--loop-noop-runs", type=int, default=1, help="no-op runs of the (slow) uri loops")
     parser.add_argument("--skip-loop", action="store_true")
     args = parser.parse_args()
     with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:
@@ -100,10 +101,10 @@ def main():
     print("%d environments in %d namespaces, conda-store at %s" % (args.environments, args.namespaces, URL),
           flush=True)
     ours = measure("nebari.platform.conda_store_environments", "tests/bench/playbooks/environments_ours.yml", store,
-                   token, args)
+                   token, args, args.noop_runs)
     if not args.skip_loop:
         loop = measure("loops of ansible.builtin.uri", "tests/bench/playbooks/environments_uri.yml", store, token,
-                       args)
+                       args, args.loop_noop_runs)
         print("speed-up: create %.1fx, no-op %.1fx" % (loop[0] / ours[0], loop[1] / ours[1]))
 
 
