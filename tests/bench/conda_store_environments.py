@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from condastore import CondaStore  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_timer import run  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
 URL = "http://127.0.0.1:%s/conda-store" % os.environ.get("TB_CONDA_STORE_PORT", "18181")
@@ -38,21 +39,6 @@ def environments(prefix, count, namespaces):
             env["dependencies"].append({"pip": ["requests==2.32.3"]})
         envs.append(env)
     return envs
-
-
-def run(playbook, variables):
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(variables, f)
-    started = time.monotonic()
-    proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name,
-                           "-i", "localhost,", "-c", "local"], cwd=ROOT, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
-    elapsed = time.monotonic() - started
-    os.unlink(f.name)
-    recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
-    if proc.returncode:
-        sys.exit("%s failed:\n%s" % (playbook, proc.stdout[-3000:]))
-    return elapsed, recap[-1].split(":", 1)[1].split() if recap else []
 
 
 def wait_idle(store, timeout=900):

@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keycloak import Admin  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_timer import run  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
 URL = "http://127.0.0.1:%s/auth" % os.environ.get("TB_KEYCLOAK_PORT", "18080")
@@ -31,21 +31,6 @@ COMBOS = [["analyst"], ["developer"], ["admin", "developer"]]
 def users(count):
     return [{"username": "u%05d" % i, "email": "u%05d@example.test" % i, "first_name": "First%d" % i,
              "last_name": "Last%d" % i, "groups": COMBOS[i % 3]} for i in range(1, count + 1)]
-
-
-def run(playbook, variables):
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(variables, f)
-    started = time.monotonic()
-    proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name,
-                           "-i", "localhost,", "-c", "local"], cwd=ROOT, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
-    elapsed = time.monotonic() - started
-    os.unlink(f.name)
-    recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
-    if proc.returncode:
-        sys.exit("%s failed:\n%s" % (playbook, proc.stdout[-3000:]))
-    return elapsed, recap[-1].split(":", 1)[1].split() if recap else []
 
 
 def measure(name, playbook, admin, password, users_file, noop_runs):

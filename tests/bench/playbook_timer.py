@@ -1,0 +1,28 @@
+"""What the benchmarks share: one whole ansible-playbook process against localhost, timed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(playbook, variables):
+    """Run playbook with variables (as an extra-vars file); returns (seconds, the recap's counters). Exits on failure."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(variables, f)
+    started = time.monotonic()
+    proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name,
+                           "-i", "localhost,", "-c", "local"], cwd=ROOT, capture_output=True, text=True, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+    elapsed = time.monotonic() - started
+    os.unlink(f.name)
+    recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
+    if proc.returncode:
+        sys.exit("%s failed:\n%s" % (playbook, proc.stdout[-3000:]))
+    return elapsed, recap[-1].split(":", 1)[1].split() if recap else []
