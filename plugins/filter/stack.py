@@ -14,24 +14,28 @@ def _duration(timeout):
     return "%ds" % timeout if isinstance(timeout, int) else timeout
 
 
-def component_releases(catalog, overrides=None, namespace="default"):
+def component_releases(catalog, overrides=None, namespace="default", extra=None):
     """Merge each catalog entry with its override and resolve the chart reference into kubernetes.core.helm terms.
 
     Top-level keys of an override replace the catalog's (chart as a whole: switching from a repository to a local
     path must not keep the repository); `values` are kept apart and merged last by the caller, over the rendered
-    values template. Returns a list sorted by catalog order.
+    values template. extra: the inventory's own releases ({name, chart, ...}, no values template), installed
+    after the catalog's. Returns a list in catalog order, then the extra releases in theirs.
     """
     overrides = overrides or {}
-    if not isinstance(catalog, dict) or not isinstance(overrides, dict):
-        raise AnsibleFilterError("component_releases expects the catalog and the overrides as mappings")
+    if not isinstance(catalog, dict) or not isinstance(overrides, dict) or not isinstance(extra or [], list):
+        raise AnsibleFilterError("component_releases expects the catalog and the overrides as mappings, and the "
+                                 "extra releases as a list")
     unknown = sorted(set(overrides) - set(catalog))
     if unknown:
         raise AnsibleFilterError("nebari_components names unknown components: %s" % ", ".join(unknown))
+    entries = [(name, [base or {}, overrides.get(name) or {}]) for name, base in catalog.items()]
+    entries += [(release["name"], [dict((k, v) for k, v in release.items() if k != "name")]) for release in extra or []]
     releases = []
-    for name, base in catalog.items():
+    for name, layers in entries:
         entry = dict(ENTRY_DEFAULTS)
-        entry.update(base or {})
-        entry.update(overrides.get(name) or {})
+        for layer in layers:
+            entry.update(layer)
         chart = entry.get("chart") or {}
         release = {
             "component": name,

@@ -101,3 +101,38 @@ def test_installed_collection_runs_as_nebari_platform_site(testbed, sandbox_vars
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert str(installed) + "/ansible_collections/nebari/platform/roles/" in proc.stdout  # not the checkout
     assert namespace_exists(k8s, sandbox_vars["nebari_namespace"])
+
+
+def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):
+    namespace = sandbox_vars["nebari_namespace"]
+    standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
+    components = {name: {"enabled": False} for name in CATALOG}
+    components["jupyterhub"] = {"chart": {"path": standin}, "timeout": "2m"}
+    extra = [{"name": "team-tools", "chart": {"path": standin},
+              "values": {"standin": {"nodeSelector": {"nebari.dev/node-group": "user"}}}}]
+
+    def stack(**variables):
+        run = playbook(extra_vars=dict(sandbox_vars, nebari_components=components, nebari_extra_releases=extra,
+                                       **variables), args=["--tags", "cluster,stack"])
+        assert run.rc == 0, run.failure_messages()
+        return run
+
+    def installed(release):  # the release's own objects: its values ConfigMap
+        names = [c.metadata.name for c in k8s.list_namespaced_config_map(namespace).items]
+        return "%s-values" % release in names
+
+    stack()
+    pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=team-tools").items
+    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-user-0")]
+    assert installed("jupyterhub")
+
+    def helm_changes(run):  # the summary rewrites its file when the list of releases changes: not a release
+        return [name for name in run.changed_tasks() if "nebari_stack" in name]
+
+    components["jupyterhub"]["enabled"] = False
+    assert helm_changes(stack()) == [] and installed("jupyterhub")  # disabled: skipped, left installed
+    removal = stack(nebari_remove_disabled=True)
+    assert helm_changes(removal) == [
+        "nebari.platform.nebari_stack : Remove the releases of disabled components (nebari_remove_disabled is true)"]
+    assert not installed("jupyterhub") and installed("team-tools")
+    assert stack(nebari_remove_disabled=True).changed == 0

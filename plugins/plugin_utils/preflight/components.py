@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) nebari.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Preflight checks of nebari_components: per-component overrides of the stack's release catalog."""
+"""Preflight checks of nebari_components (per-component overrides of the stack's release catalog),
+nebari_extra_releases (users' own releases, installed the same way) and nebari_remove_disabled."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ CHART_SOURCES = ("repo", "oci", "path")
 CHART_KEYS = CHART_SOURCES + ("name", "version")
 DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
 
-VARIABLES = ("nebari_components", "nebari_component_catalog")
+EXTRA_KEYS = ("name",) + COMPONENT_KEYS
+
+VARIABLES = ("nebari_components", "nebari_component_catalog", "nebari_extra_releases", "nebari_remove_disabled")
 
 
 def check(inv, problems):
@@ -37,10 +40,37 @@ def check(inv, problems):
             continue
         problems.unknown_keys("nebari_components", component, COMPONENT_KEYS, entry)
         _component(component, entry, problems)
+    _extra_releases(inv.get("nebari_extra_releases", []), catalog, problems)
+    problems.expect_type("nebari_remove_disabled", inv.get("nebari_remove_disabled", False), bool, "true or false")
 
 
-def _component(component, entry, problems):
-    var = "nebari_components"
+def _extra_releases(releases, catalog, problems):
+    var = "nebari_extra_releases"
+    if not problems.expect_type(var, releases, list, "a list of {name, chart, namespace, values, ...}"):
+        return
+    seen = {}
+    for i, release in enumerate(releases):
+        entry = "[%d]" % i
+        if not problems.expect_type(var, release, dict, "a mapping with name and chart", entry):
+            continue
+        name = release.get("name")
+        if not (isinstance(name, str) and DNS_LABEL.match(name)):
+            problems.add(var, "name must be a DNS label (lower-case letters, digits, '-'), got %s" % describe(name),
+                         entry)
+        else:
+            entry = "[%d] (%s)" % (i, name)
+            if name in catalog:
+                problems.add(var, "%r is a component of the catalog: configure it in nebari_components" % name, entry)
+            elif name in seen:
+                problems.add(var, "duplicate of nebari_extra_releases%s" % seen[name], entry)
+            seen.setdefault(name, "[%d]" % i)
+        problems.unknown_keys(var, release, EXTRA_KEYS, entry)
+        if "chart" not in release:
+            problems.add(var, "chart is required: {repo, name, version}, {oci, version} or {path}", entry)
+        _component(release, entry, problems, var)
+
+
+def _component(component, entry, problems, var="nebari_components"):
     for key in ("enabled", "wait"):
         if key in component:
             problems.expect_type(var, component[key], bool, "true or false", "%s.%s" % (entry, key))
@@ -59,11 +89,10 @@ def _component(component, entry, problems):
             problems.add(var, "timeout must be seconds or a duration such as 10m or 1m30s, got %s" % describe(timeout),
                          entry + ".timeout")
     if "chart" in component:
-        _chart(component["chart"], entry + ".chart", problems)
+        _chart(component["chart"], entry + ".chart", problems, var)
 
 
-def _chart(chart, entry, problems):
-    var = "nebari_components"
+def _chart(chart, entry, problems, var):
     if not problems.expect_type(var, chart, dict, "a mapping with one of repo (+ name), oci or path, and version", entry):
         return
     problems.unknown_keys(var, chart, CHART_KEYS, entry)
