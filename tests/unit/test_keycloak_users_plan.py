@@ -2,7 +2,8 @@
 
 import json
 
-from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, plan, summary
+from ansible_collections.nebari.platform.plugins.module_utils.actions import summary
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, plan
 
 GROUPS = {"/admin", "/developer", "/analyst", "/users", "/ml-team"}
 

@@ -18,8 +18,8 @@ Environments the list does not name are never read nor touched.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.nebari.platform.plugins.module_utils.actions import Action as BaseAction, pool_map, summary
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import FINISHED, CondaStoreError
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import (
     canonical,
@@ -34,22 +34,10 @@ LOG_TAIL_LINES = 30
 RECORD = "nebari.platform/environments"  # key of the namespace metadata holding what the collection submitted
 
 
-class Action(dict):
-    @property
-    def kind(self):
-        return self["action"]
-
+class Action(BaseAction):
     @property
     def key(self):
         return "%s/%s" % (self["namespace"], self["name"])
-
-
-def _pool_map(workers, function, items):
-    items = list(items)
-    if workers > 1 and len(items) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, items))
-    return [function(item) for item in items]
 
 
 def read(client, environments, workers=4):
@@ -77,10 +65,10 @@ def read(client, environments, workers=4):
         return namespace, {"exists": namespace in existing, "environments": found, "settings": settings,
                            "record": record}
 
-    state = dict(_pool_map(workers, read_namespace, sorted(set(env["namespace"] for env in environments))))
+    state = dict(pool_map(workers, read_namespace, sorted(set(env["namespace"] for env in environments))))
     wanted = [env for ns in state.values() for env in ns["environments"].values()
               if env["latest"].get("id") and not env["matches_record"]]
-    for env, build in zip(wanted, _pool_map(workers, lambda e: client.build(e["latest"]["id"]), wanted)):
+    for env, build in zip(wanted, pool_map(workers, lambda e: client.build(e["latest"]["id"]), wanted)):
         env["build"] = build
     return state
 
@@ -153,7 +141,7 @@ def apply(client, actions, workers=4):
             action["failed"] = True
             action["msg"] = exc.message
         return action
-    _pool_map(workers, run, [a for a in actions if a.kind in CHANGES])
+    pool_map(workers, run, [a for a in actions if a.kind in CHANGES])
     return actions
 
 
@@ -259,10 +247,3 @@ def _report(action):
         if action.get(key) is not None:
             report[key] = action[key]
     return report
-
-
-def summary(actions):
-    counts = {}
-    for action in actions:
-        counts[action.kind] = counts.get(action.kind, 0) + 1
-    return counts

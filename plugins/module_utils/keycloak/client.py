@@ -71,9 +71,6 @@ class KeycloakClient(JsonHttp):
         self.client_secret = client_secret
         self.username = username
         self.password = password
-        self.validate_certs = validate_certs
-        self.ca_path = ca_path
-        self.timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
         self._token = None

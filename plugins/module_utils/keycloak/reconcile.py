@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak import realm_state
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import KeycloakError
-from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, apply, is_managed, plan, summary
+from ansible_collections.nebari.platform.plugins.module_utils.actions import summary
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, apply, is_managed, plan
 
 CHANGES = ("created", "updated", "disabled", "removed")
 

@@ -14,8 +14,8 @@ unless the inventory names them and adoption is allowed.
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.nebari.platform.plugins.module_utils.actions import Action, pool_map
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import KeycloakError
 
 MARKER = "nebari-platform-managed"
@@ -67,14 +67,6 @@ def group_path(group):
 
 def is_managed(user):
     return MARKER_VALUE in ((user.get("attributes") or {}).get(MARKER) or [])
-
-
-class Action(dict):
-    """One planned change: action, username, and what it needs to be carried out."""
-
-    @property
-    def kind(self):
-        return self["action"]
 
 
 def plan(desired_users, current_users, memberships, absent=(), prune=False, adopt=True, known_groups=None,
@@ -168,13 +160,6 @@ def _view(user, groups):
     return view
 
 
-def summary(actions):
-    counts = {}
-    for action in actions:
-        counts[action.kind] = counts.get(action.kind, 0) + 1
-    return counts
-
-
 def apply(client, realm, actions, group_ids, workers=4):
     """Carry out the actions; returns them with `failed` and `msg` set on those that failed.
 
@@ -190,13 +175,7 @@ def apply(client, realm, actions, group_ids, workers=4):
             action["msg"] = exc.message
         return action
 
-    todo = [a for a in actions if a.kind in ("created", "updated", "disabled", "removed")]
-    if workers > 1 and len(todo) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, todo))
-    else:
-        for action in todo:
-            run(action)
+    pool_map(workers, run, [a for a in actions if a.kind in ("created", "updated", "disabled", "removed")])
     return actions
 
 
