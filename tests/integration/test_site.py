@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import subprocess
+import time
 
 import yaml
 from kubernetes.client.exceptions import ApiException
@@ -23,6 +24,24 @@ def namespace_exists(k8s, name):
         if exc.status == 404:
             return False
         raise
+
+
+def place_pod(k8s, namespace, name, node_selector, tolerations, limits, timeout=60):
+    """Create a pod with this placement and resource limits; return the node it runs on once Running."""
+    from kubernetes import client
+
+    pod = client.V1Pod(metadata=client.V1ObjectMeta(name=name), spec=client.V1PodSpec(
+        node_selector=node_selector, tolerations=[client.V1Toleration(**t) for t in tolerations],
+        containers=[client.V1Container(name="notebook", image="registry.invalid/notebook:1",
+                                       resources=client.V1ResourceRequirements(limits=limits or None))]))
+    k8s.create_namespaced_pod(namespace, pod)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = k8s.read_namespaced_pod(name, namespace)
+        if status.status.phase == "Running":
+            return status.spec.node_name
+        time.sleep(0.5)
+    raise AssertionError("pod %s not Running after %ds: %s" % (name, timeout, status.status))
 
 
 def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_path):
@@ -48,6 +67,13 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     assert keycloak["http"]["relativePath"] == "/auth" and keycloak["database"]["hostname"] == "keycloak-postgresql"
     dask = yaml.safe_load(k8s.read_namespaced_config_map("dask-gateway-values", namespace).data["values.yaml"])
     assert dask["gateway"]["backend"]["worker"]["extraPodConfig"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
+
+    # a user server started with the GPU profile, as KubeSpawner builds its pod, runs on the GPU node
+    profiles = {p["slug"]: p["kubespawner_override"] for p in values["singleuser"]["profileList"]}
+    assert place_pod(k8s, namespace, "jupyter-gpu", profiles["gpu"]["node_selector"], profiles["gpu"]["tolerations"],
+                     profiles["gpu"]["extra_resource_limits"]) == "sandbox-gpu-0"
+    assert place_pod(k8s, namespace, "jupyter-small", profiles["small"]["node_selector"],
+                     profiles["small"]["tolerations"], {}) == "sandbox-user-0"
 
     kubeconfig = tmp_path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"

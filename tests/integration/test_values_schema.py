@@ -90,3 +90,56 @@ def test_a_misspelt_key_fails_validation(rendered):
     values = helm_merge(defaults, rendered["values"]["jupyterhub"])
     values["hub"]["nodeSelectr"] = {}
     assert list(jsonschema.Draft7Validator(schema).iter_errors(values))
+
+
+def run_dask_gateway_config(code):
+    """Execute the rendered Dask Gateway config snippet as the gateway would, with its options classes stubbed."""
+    import sys
+    import types
+
+    class Select:
+        def __init__(self, field, options, default=None, label=None):
+            self.field, self.options, self.default, self.label = field, options, default, label
+
+    class Options:
+        def __init__(self, *fields, handler=None):
+            self.fields, self.handler = fields, handler
+
+    module = types.ModuleType("dask_gateway_server.options")
+    module.Options, module.Select = Options, Select
+    config = types.SimpleNamespace(Backend=types.SimpleNamespace())
+    saved = {name: sys.modules.get(name) for name in ("dask_gateway_server", "dask_gateway_server.options")}
+    sys.modules.update({"dask_gateway_server": types.ModuleType("dask_gateway_server"),
+                        "dask_gateway_server.options": module})
+    try:
+        exec(compile(code, "dask_gateway_config.py", "exec"), {"c": config})  # pylint: disable=exec-used
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = value
+    return config.Backend.cluster_options
+
+
+def test_gpu_profiles_select_the_gpu_nodes_and_tolerate_their_taint(rendered):
+    """The sandbox's GPU profiles (inventories/sandbox/group_vars/all/profiles.yml) land on the gpu node group."""
+    toleration = [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    profiles = {p["slug"]: p for p in rendered["values"]["jupyterhub"]["singleuser"]["profileList"]}
+    assert profiles["gpu"]["kubespawner_override"] == {
+        "node_selector": {"nebari.dev/node-group": "gpu"}, "tolerations": toleration, "cpu_limit": 4,
+        "cpu_guarantee": 4, "mem_limit": "16G", "mem_guarantee": "16G", "extra_resource_limits": {"nvidia.com/gpu": "1"}}
+    assert profiles["small"]["default"] and profiles["small"]["kubespawner_override"]["node_selector"] == {
+        "nebari.dev/node-group": "user"}
+
+    options = run_dask_gateway_config(
+        rendered["values"]["dask-gateway"]["gateway"]["extraConfig"]["nebari-worker-profiles"])
+    (select,) = options.fields
+    assert (select.field, select.options, select.default) == ("worker_profile", ["small", "gpu"], "small")
+    gpu = options.handler(type("Chosen", (), {"worker_profile": "gpu"}))
+    assert gpu["worker_extra_pod_config"] == {"nodeSelector": {"nebari.dev/node-group": "gpu"}, "tolerations": toleration}
+    assert gpu["worker_extra_container_config"] == {"resources": {"limits": {"nvidia.com/gpu": "1"}}}
+    assert (gpu["worker_cores_limit"], gpu["worker_memory_limit"], gpu["worker_threads"]) == (4, "16G", 1)
+    small = options.handler(type("Chosen", (), {"worker_profile": "small"}))
+    assert small["worker_extra_pod_config"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
+    assert "worker_extra_container_config" not in small

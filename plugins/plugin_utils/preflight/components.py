@@ -17,6 +17,8 @@ COMPONENT_KEYS = ("enabled", "chart", "namespace", "release", "values", "wait", 
 CHART_SOURCES = ("repo", "oci", "path")
 CHART_KEYS = CHART_SOURCES + ("name", "version")
 DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
+# A pinned chart version: semver 2 (as Helm reads it, with an optional leading v), never a range.
+SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 EXTRA_KEYS = ("name",) + COMPONENT_KEYS
 
@@ -105,5 +107,9 @@ def _chart(chart, entry, problems, var):
         problems.add(var, "a repo chart needs name, the chart's name in the repository", entry)
     if sources == ["oci"] and not str(chart["oci"]).startswith("oci://"):
         problems.add(var, "oci must start with oci://, got %s" % describe(chart["oci"]), entry)
-    if sources != ["path"] and not (isinstance(chart.get("version"), str) and chart["version"]):
+    version = chart.get("version")
+    if sources != ["path"] and not (isinstance(version, str) and version):
         problems.add(var, "a %s chart needs a pinned version (a string such as \"4.4.0\")" % sources[0], entry)
+    elif version is not None and not (isinstance(version, str) and SEMVER.match(version)):
+        problems.add(var, "version must be an exact semantic version such as \"4.4.0\" (no range), got %s"
+                     % describe(version), entry + ".version")

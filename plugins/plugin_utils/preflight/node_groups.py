@@ -13,7 +13,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
 )
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-GROUP_KEYS = ("labels", "taints", "description")
+GROUP_KEYS = ("labels", "taints", "description", "gpu")
 TAINT_KEYS = ("key", "value", "effect")
 
 VARIABLES = ("nebari_node_groups",)
@@ -38,6 +38,8 @@ def _group(name, group, problems):
     if not problems.expect_type(var, group, dict, "a mapping with labels and taints", entry):
         return
     problems.unknown_keys(var, group, GROUP_KEYS, entry)
+    if "gpu" in group:
+        problems.expect_type(var, group["gpu"], bool, "true or false", entry + ".gpu")
     labels = group.get("labels", {}) or {}
     if problems.expect_type(var, labels, dict, "a mapping of label key to value", entry + ".labels"):
         for key, value in labels.items():

@@ -16,12 +16,13 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     identity,
     components,
     node_groups,
+    profiles,
     secrets,
     users,
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, controller, node_groups, users, identity, environments, components, secrets)
+CHECKS = (cluster, controller, node_groups, users, identity, environments, components, profiles, secrets)
 
 
 def variables():

@@ -1,0 +1,46 @@
+"""Filters of the stack layer: jupyterlab_profiles and dask_worker_profiles."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nebari.platform.plugins.filter.profiles import dask_worker_profiles, jupyterlab_profiles
+
+GROUPS = {
+    "user": {"labels": {"nebari.dev/node-group": "user"}},
+    "worker": {"labels": {"nebari.dev/node-group": "worker"}},
+    "a100": {"gpu": True, "labels": {"gpu": "a100"}, "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]},
+    "t4": {"gpu": True, "labels": {"gpu": "t4"}},
+}
+
+
+def test_a_gpu_profile_goes_to_the_first_gpu_group_unless_it_names_one():
+    profiles = jupyterlab_profiles([{"name": "cpu", "cpu": 2, "memory": "8G", "default": True},
+                                    {"name": "big-gpu", "gpus": 2},
+                                    {"name": "small-gpu", "gpus": 1, "node_group": "t4", "image": "gpu:1",
+                                     "kubespawner_override": {"tolerations": [], "environment": {"A": "1"}}}],
+                                   GROUPS)
+    assert profiles[0] == {"slug": "cpu", "display_name": "cpu", "default": True, "kubespawner_override": {
+        "node_selector": {"nebari.dev/node-group": "user"}, "tolerations": [], "cpu_limit": 2, "cpu_guarantee": 2,
+        "mem_limit": "8G", "mem_guarantee": "8G"}}
+    assert profiles[1]["kubespawner_override"] == {
+        "node_selector": {"gpu": "a100"}, "extra_resource_limits": {"nvidia.com/gpu": "2"},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "", "effect": "NoSchedule"}]}
+    assert profiles[2]["kubespawner_override"] == {
+        "node_selector": {"gpu": "t4"}, "tolerations": [], "extra_resource_limits": {"nvidia.com/gpu": "1"},
+        "image": "gpu:1", "environment": {"A": "1"}}
+
+
+def test_dask_worker_options_keep_requests_below_limits_and_merge_options_last():
+    options = dask_worker_profiles([{"name": "gpu", "cores": 4, "cores_guarantee": 3, "memory": "16G", "threads": 1,
+                                     "gpus": 1, "options": {"worker_extra_pod_config": {"priorityClassName": "x"}}}],
+                                   GROUPS)
+    assert options == {"gpu": {
+        "worker_cores_limit": 4, "worker_cores": 3, "worker_memory_limit": "16G", "worker_memory": "16G",
+        "worker_threads": 1, "worker_extra_container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
+        "worker_extra_pod_config": {"nodeSelector": {"gpu": "a100"}, "priorityClassName": "x", "tolerations": [
+            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "", "effect": "NoSchedule"}]}}}
+
+
+def test_an_unknown_node_group_is_named():
+    with pytest.raises(AnsibleFilterError, match=r"nebari_profiles.dask_worker \(x\): node group 'highmem'"):
+        dask_worker_profiles([{"name": "x", "node_group": "highmem"}], GROUPS)
