@@ -162,3 +162,57 @@ def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):
         "nebari.platform.nebari_stack : Remove the releases of disabled components (nebari_remove_disabled is true)"]
     assert not installed("jupyterhub") and installed("team-tools")
     assert stack(nebari_remove_disabled=True).changed == 0
+
+
+def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandbox_vars, k8s, testbed):
+    namespace = sandbox_vars["nebari_namespace"]
+    standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
+    components = {name: {"enabled": False} for name in CATALOG}
+
+    def stack(node_group):
+        extra = [{"name": "team-tools", "chart": {"path": standin}, "timeout": "20s",
+                  "values": {"standin": {"nodeSelector": {"nebari.dev/node-group": node_group}}}}]
+        return playbook(extra_vars=dict(sandbox_vars, nebari_components=components, nebari_extra_releases=extra),
+                        args=["--tags", "cluster,stack"])
+
+    def serving():
+        pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=team-tools").items
+        return sorted((p.status.phase, p.spec.node_name) for p in pods if not p.metadata.deletion_timestamp)
+
+    def history():
+        proc = subprocess.run([testbed["helm"], "history", "team-tools", "-n", namespace, "-o", "json",
+                               "--kubeconfig", testbed["kubeconfig"]], capture_output=True, text=True, check=True)
+        return [(r["revision"], r["status"], r["description"]) for r in yaml.safe_load(proc.stdout)]
+
+    assert stack("user").rc == 0
+    assert serving() == [("Running", "sandbox-user-0")]
+
+    broken = stack("nowhere")  # no node carries this label: the new pods never schedule, the upgrade times out
+    assert broken.rc != 0
+    message = "\n".join(broken.failure_messages())
+    assert "Release team-tools (path %s) in namespace %s failed" % (standin, namespace) in message, message
+    assert "Rolled back: the previous revision, if any, is still serving" in message
+    assert "node affinity/selector" in message, message  # the scheduler's warning event
+    assert [status for dummy, status, dummy in history()] == ["superseded", "failed", "deployed"]
+    assert history()[-1][2] == "Rollback to 1"
+    deployment = client_apps(k8s).read_namespaced_deployment("team-tools", namespace)
+    assert deployment.spec.template.spec.node_selector == {"nebari.dev/node-group": "user"}
+    wait_for(lambda: serving() == [("Running", "sandbox-user-0")])
+
+    fixed = stack("worker")
+    assert fixed.rc == 0, fixed.failure_messages()
+    wait_for(lambda: serving() == [("Running", "sandbox-worker-0")])
+    assert history()[-1][1] == "deployed"
+
+
+def client_apps(k8s):
+    from kubernetes import client
+
+    return client.AppsV1Api(k8s.api_client)
+
+
+def wait_for(predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met after %ds" % timeout
+        time.sleep(0.5)
