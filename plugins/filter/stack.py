@@ -7,20 +7,24 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-ENTRY_DEFAULTS = {"enabled": True, "wait": True, "timeout": "5m", "values": {}, "values_template": None}
+from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path
+
+ENTRY_DEFAULTS = {"enabled": True, "wait": True, "timeout": "5m", "values": {}, "values_template": None,
+                  "registry_values": {}}
 
 
 def _duration(timeout):
     return "%ds" % timeout if isinstance(timeout, int) else timeout
 
 
-def component_releases(catalog, overrides=None, namespace="default", extra=None):
+def component_releases(catalog, overrides=None, namespace="default", extra=None, airgap_dir=None):
     """Merge each catalog entry with its override and resolve the chart reference into kubernetes.core.helm terms.
 
     Top-level keys of an override replace the catalog's (chart as a whole: switching from a repository to a local
     path must not keep the repository); `values` are kept apart and merged last by the caller, over the rendered
     values template. extra: the inventory's own releases ({name, chart, ...}, no values template), installed
-    after the catalog's. Returns a list in catalog order, then the extra releases in theirs.
+    after the catalog's. airgap_dir: every repository and OCI chart resolves to its tarball under
+    <airgap_dir>/charts/. Returns a list in catalog order, then the extra releases in theirs.
     """
     overrides = overrides or {}
     if not isinstance(catalog, dict) or not isinstance(overrides, dict) or not isinstance(extra or [], list):
@@ -46,8 +50,13 @@ def component_releases(catalog, overrides=None, namespace="default", extra=None)
             "timeout": _duration(entry["timeout"]),
             "values_template": entry["values_template"],
             "value_overrides": entry["values"] or {},
+            "registry_values": entry["registry_values"] or {},
         }
-        release.update(chart_reference(chart, name))
+        local = airgap_path(chart, airgap_dir) if airgap_dir else None
+        release.update(chart_reference({"path": local} if local else chart, name))
+        if local:
+            release["chart_source"] = "%s (airgap copy of %s)" % (release["chart_source"],
+                                                                  chart_reference(chart, name)["chart_source"])
         releases.append(release)
     return releases
 

@@ -216,3 +216,31 @@ def wait_for(predicate, timeout=60):
     while not predicate():
         assert time.monotonic() < deadline, "condition not met after %ds" % timeout
         time.sleep(0.5)
+
+
+def test_airgap_installs_from_the_local_charts_and_preflight_names_a_missing_one(playbook, sandbox_vars, k8s, testbed,
+                                                                                 tmp_path):
+    """No chart override: jupyterhub's repository chart resolves to <airgap dir>/charts/jupyterhub-4.4.0.tgz."""
+    namespace = sandbox_vars["nebari_namespace"]
+    with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as f:
+        pin = yaml.safe_load(f)["nebari_component_catalog"]["jupyterhub"]["chart"]["version"]
+    charts = tmp_path / "airgap" / "charts"
+    charts.mkdir(parents=True)
+    subprocess.run([testbed["helm"], "package", os.path.join(ROOT, "tests", "testbed", "charts", "standin"), "-d",
+                    str(tmp_path)], check=True, capture_output=True)
+    variables = dict(sandbox_vars, nebari_airgap=True, nebari_airgap_dir=str(tmp_path / "airgap"),
+                     nebari_components=dict({name: {"enabled": False} for name in CATALOG}, jupyterhub={}))
+
+    missing = playbook(extra_vars=variables, args=["--tags", "cluster,stack"])
+    assert missing.rc != 0
+    assert "nebari_airgap_dir: chart of jupyterhub is missing: %s/jupyterhub-%s.tgz" % (charts, pin) \
+        in "\n".join(missing.failure_messages())
+    assert not namespace_exists(k8s, namespace)  # preflight failed before anything changed
+
+    os.rename(tmp_path / "nebari-standin-0.1.0.tgz", charts / ("jupyterhub-%s.tgz" % pin))
+    run = playbook(extra_vars=variables, args=["--tags", "cluster,stack"])
+    assert run.rc == 0, run.failure_messages()
+    assert any("Install or upgrade jupyterhub from path %s/jupyterhub-%s.tgz (airgap copy of jupyterhub %s from "
+               "https://hub.jupyter.org/helm-chart/)" % (charts, pin, pin) in name for name in run.changed_tasks())
+    pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
+    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]

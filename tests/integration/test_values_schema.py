@@ -37,24 +37,29 @@ def chart_files(release):
     return prefix + ".values.yaml", schema
 
 
-TLS_MODES = [{"mode": "selfsigned"}, {"mode": "letsencrypt", "acme_email": "ops@example.com"},
-             {"mode": "existing", "secret_name": "nebari-tls"}]
+MIRROR = "registry.internal:5000/mirror"
+CASES = {  # each TLS mode; and every image from a registry mirror, as an airgapped site sets it
+    "selfsigned": {"nebari_tls": {"mode": "selfsigned"}},
+    "letsencrypt": {"nebari_tls": {"mode": "letsencrypt", "acme_email": "ops@example.com"}},
+    "existing": {"nebari_tls": {"mode": "existing", "secret_name": "nebari-tls"}},
+    "mirror": {"nebari_tls": {"mode": "selfsigned"}, "nebari_image_registry": MIRROR},
+}
 
 
-@pytest.fixture(scope="module", params=TLS_MODES, ids=[tls["mode"] for tls in TLS_MODES])
+@pytest.fixture(scope="module", params=list(CASES))
 def rendered(request, tmp_path_factory):
     import subprocess
 
     out = tmp_path_factory.mktemp("values") / "values.json"
     extra = tmp_path_factory.mktemp("vars") / "vars.json"
     # the catalog as shipped: repository charts with their pinned versions, not the sandbox's stand-in
-    extra.write_text(json.dumps({"nebari_components": {}, "nebari_tls": request.param, "values_out": str(out)}))
+    extra.write_text(json.dumps(dict(CASES[request.param], nebari_components={}, values_out=str(out))))
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"),
                            "tests/integration/playbooks/render_values.yml", "-i", "inventories/sandbox",
                            "-e", "@%s" % extra], cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")), check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    return json.loads(out.read_text())
+    return dict(json.loads(out.read_text()), case=request.param)
 
 
 def test_every_release_with_a_published_schema_validates(rendered):
@@ -143,3 +148,32 @@ def test_gpu_profiles_select_the_gpu_nodes_and_tolerate_their_taint(rendered):
     small = options.handler(type("Chosen", (), {"worker_profile": "small"}))
     assert small["worker_extra_pod_config"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
     assert "worker_extra_container_config" not in small
+
+
+def image_references(values, path=""):
+    """(path, reference) of every image setting in a values tree: {name} (z2jh), {registry, repository}, or
+    {repository}; a chart-wide global registry counts as one reference."""
+    found = []
+    if isinstance(values, dict):
+        for key, value in values.items():
+            where = "%s.%s" % (path, key)
+            if key == "image" and isinstance(value, dict):
+                found.append((where, value.get("name") or "/".join(
+                    str(part) for part in (value.get("registry"), value.get("repository")) if part)))
+            elif key in ("imageRegistry", "registry") and isinstance(value, str):
+                found.append((where, value))
+            else:
+                found.extend(image_references(value, where))
+    return found
+
+
+def test_a_registry_mirror_points_every_image_of_the_catalog_at_it(rendered):
+    if rendered["case"] != "mirror":
+        pytest.skip("only with nebari_image_registry set")
+    for release in rendered["releases"]:
+        references = image_references(rendered["values"][release["component"]])
+        assert references, "%s: no image setting points at the mirror" % release["component"]
+        outside = [(path, ref) for path, ref in references if not ref.startswith(MIRROR)]
+        assert not outside, "%s: %s" % (release["component"], outside)
+    jupyterhub = rendered["values"]["jupyterhub"]
+    assert jupyterhub["hub"]["image"]["name"] == MIRROR + "/jupyterhub/k8s-hub"

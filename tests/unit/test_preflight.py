@@ -109,3 +109,20 @@ def test_inline_vault_values_are_accepted():
 def test_every_check_declares_the_variables_it_reads():
     assert "nebari_users" in runner.variables()
     assert "nebari_node_group" in runner.host_variables()
+
+
+def test_airgap_names_every_missing_chart(tmp_path):
+    """Repository and OCI charts resolve to charts/<name>-<version>.tgz in the airgap dir; paths must exist."""
+    (tmp_path / "charts").mkdir()
+    (tmp_path / "charts" / "jupyterhub-4.4.0.tgz").write_bytes(b"")
+    catalog = {"jupyterhub": {"chart": {"repo": "https://example.invalid", "name": "jupyterhub", "version": "4.4.0"}},
+               "postgresql": {"chart": {"oci": "oci://registry.example/charts/postgresql", "version": "18.0.15"}},
+               "loki": {"enabled": False, "chart": {"repo": "https://example.invalid", "name": "loki", "version": "1.0.0"}}}
+    problems = run_case({"nebari_airgap": True, "nebari_airgap_dir": str(tmp_path), "nebari_component_catalog": catalog,
+                         "nebari_components": {}, "nebari_image_registry": "registry.internal:5000/mirror",
+                         "nebari_extra_releases": [{"name": "tools", "chart": {"path": str(tmp_path / "tools")}}]})
+    assert [str(p) for p in problems] == [
+        "nebari_airgap_dir: chart of postgresql is missing: %s/charts/postgresql-18.0.15.tgz (helm pull it where the "
+        "registries are reachable and copy it here)" % tmp_path,
+        "nebari_airgap_dir: chart of tools is missing: %s/tools (helm pull it where the registries are reachable and "
+        "copy it here)" % tmp_path]

@@ -6,14 +6,17 @@ nebari_extra_releases (users' own releases, installed the same way) and nebari_r
 
 from __future__ import annotations
 
+import os
 import re
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path, merged_charts
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import (
     DNS_LABEL,
     describe,
 )
 
-COMPONENT_KEYS = ("enabled", "chart", "namespace", "release", "values", "wait", "timeout")
+COMPONENT_KEYS = ("enabled", "chart", "namespace", "release", "values", "wait", "timeout", "registry_values")
 CHART_SOURCES = ("repo", "oci", "path")
 CHART_KEYS = CHART_SOURCES + ("name", "version")
 DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
@@ -22,7 +25,10 @@ SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]
 
 EXTRA_KEYS = ("name",) + COMPONENT_KEYS
 
-VARIABLES = ("nebari_components", "nebari_component_catalog", "nebari_extra_releases", "nebari_remove_disabled")
+VARIABLES = ("nebari_components", "nebari_component_catalog", "nebari_extra_releases", "nebari_remove_disabled",
+             "nebari_airgap", "nebari_airgap_dir", "nebari_image_registry")
+# host[:port][/path] of a registry mirror, no scheme
+REGISTRY = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d+)?(/[-a-z0-9._/]+)?$")
 
 
 def check(inv, problems):
@@ -44,6 +50,31 @@ def check(inv, problems):
         _component(component, entry, problems)
     _extra_releases(inv.get("nebari_extra_releases", []), catalog, problems)
     problems.expect_type("nebari_remove_disabled", inv.get("nebari_remove_disabled", False), bool, "true or false")
+    _airgap(inv, catalog, components, problems)
+
+
+def _airgap(inv, catalog, components, problems):
+    """With nebari_airgap, every enabled release's chart must be on the controller; the mirror well formed."""
+    registry = inv.get("nebari_image_registry", "")
+    if registry and not (isinstance(registry, str) and REGISTRY.match(registry)):
+        problems.add("nebari_image_registry", "must be a registry as host[:port][/path] (no scheme), got %s"
+                     % describe(registry))
+    airgap = inv.get("nebari_airgap", False)
+    if not problems.expect_type("nebari_airgap", airgap, bool, "true or false") or not airgap:
+        return
+    directory = inv.get("nebari_airgap_dir", "")
+    if not (isinstance(directory, str) and directory and os.path.isdir(os.path.expanduser(directory))):
+        problems.add("nebari_airgap_dir", "nebari_airgap is true: must be a directory on the controller holding "
+                     "charts/<name>-<version>.tgz, got %s" % describe(directory))
+        return
+    extra = inv.get("nebari_extra_releases", [])
+    for name, chart, enabled in merged_charts(catalog, components, extra if isinstance(extra, list) else []):
+        if not (enabled is True and isinstance(chart, dict)):
+            continue
+        path = airgap_path(chart, os.path.expanduser(directory)) if not chart.get("path") else chart["path"]
+        if isinstance(path, str) and not os.path.exists(os.path.expanduser(path)):
+            problems.add("nebari_airgap_dir", "chart of %s is missing: %s (helm pull it where the registries are "
+                         "reachable and copy it here)" % (name, path))
 
 
 def _extra_releases(releases, catalog, problems):
@@ -84,6 +115,9 @@ def _component(component, entry, problems, var="nebari_components"):
     if "values" in component:
         problems.expect_type(var, component["values"], dict, "a mapping merged over the rendered chart values",
                              entry + ".values")
+    if "registry_values" in component:
+        problems.expect_type(var, component["registry_values"], dict, "a mapping of the chart's image settings",
+                             entry + ".registry_values")
     if "timeout" in component:
         timeout = component["timeout"]
         if not ((isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0)
