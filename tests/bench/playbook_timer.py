@@ -12,13 +12,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(playbook, variables):
-    """Run playbook with variables (as an extra-vars file); returns (seconds, the recap's counters). Exits on failure."""
+def run(playbook, variables, inventory=None, args=()):
+    """Run playbook with variables (as an extra-vars file) against localhost, or against inventory with args;
+    returns (seconds, the recap's counters). Exits on failure."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(variables, f)
     started = time.monotonic()
-    proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name,
-                           "-i", "localhost,", "-c", "local"], cwd=ROOT, capture_output=True, text=True, check=False,
+    target = ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
+    proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name]
+                          + target + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
                           env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
     elapsed = time.monotonic() - started
     os.unlink(f.name)

@@ -38,3 +38,29 @@ def test_airgap_resolves_repository_and_oci_charts_to_their_tarballs():
 def test_unknown_components_are_refused():
     with pytest.raises(AnsibleFilterError, match="unknown components: jupyterhbu"):
         component_releases(CATALOG, {"jupyterhbu": {}})
+
+
+def helm_secret(namespace, name, revision, status, chart_version):
+    """A release Secret as Helm writes it and kubernetes.core.k8s_info returns it."""
+    import base64
+    import gzip
+    import json
+
+    record = {"name": name, "version": revision, "info": {"status": status},
+              "chart": {"metadata": {"name": "jupyterhub", "version": chart_version, "appVersion": "5.4.0"}}}
+    data = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
+    return {"metadata": {"name": "sh.helm.release.v1.%s.v%d" % (name, revision), "namespace": namespace,
+                         "labels": {"owner": "helm", "name": name, "version": str(revision), "status": status}},
+            "data": {"release": data}}
+
+
+def test_helm_releases_keeps_the_latest_revision_of_each_release():
+    from ansible_collections.nebari.platform.plugins.filter.helm import helm_releases
+
+    releases = helm_releases([helm_secret("dev", "jupyterhub", 1, "deployed", "4.3.0"),
+                              helm_secret("dev", "jupyterhub", 3, "failed", "4.4.0"),
+                              helm_secret("ops", "jupyterhub", 1, "deployed", "4.4.0"),
+                              {"metadata": {"labels": {"owner": "someone"}}, "data": {}}])
+    assert releases == {
+        "dev/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "failed", "revision": 3},
+        "ops/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "deployed", "revision": 1}}
