@@ -59,8 +59,8 @@ def main():
     if args.compare_parallel:
         parallel = measure("parallel", args.noop_runs, nebari_stack_parallel=True)
         print("parallel:   deploy %.1f s, no-op median %.1f s" % parallel)
-        print("sequential/parallel: deploy %.2fx, no-op %.2fx" % (sequential[0] / parallel[0],
-                                                                   sequential[1] / parallel[1]))
+        ratios = (sequential[0] / parallel[0], sequential[1] / parallel[1])
+        print("sequential/parallel: deploy %.2fx, no-op %.2fx" % ratios)
 
 
 if __name__ == "__main__":
