@@ -2,10 +2,9 @@
 
 In a namespace of its own: a deploy (`site.yml --tags cluster,stack`, every release installed and waited for),
 then no-op re-runs of `--tags stack` (what an operator runs after changing nothing, or only users), each checked
-for changed=0. With --compare-parallel, the same again with nebari_stack_parallel=true in a second namespace, and
-the ratios. The test bed must be up (make testbed-up).
+for changed=0. The test bed must be up (make testbed-up).
 
-usage: .venv/bin/python tests/bench/stack.py [--noop-runs 3] [--compare-parallel]
+usage: .venv/bin/python tests/bench/stack.py [--noop-runs 3]
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def changed(recap):
     return int(next(field.split("=")[1] for field in recap if field.startswith("changed=")))
 
 
-def measure(label, noop_runs, **variables):
+def measure(label, noop_runs, **variables):  # variables: extra vars, to compare settings
     namespace = "bench-stack-%s-%d" % (label, os.getpid())
     artifacts = tempfile.mkdtemp(prefix="bench-stack-")
     variables.update(nebari_namespace=namespace, nebari_kubeconfig=os.path.join(artifacts, "kubeconfig"))
@@ -52,15 +51,9 @@ def measure(label, noop_runs, **variables):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--noop-runs", type=int, default=3)
-    parser.add_argument("--compare-parallel", action="store_true")
     args = parser.parse_args()
-    sequential = measure("sequential", args.noop_runs, nebari_stack_parallel=False)
-    print("sequential: deploy %.1f s, no-op median %.1f s" % sequential)
-    if args.compare_parallel:
-        parallel = measure("parallel", args.noop_runs, nebari_stack_parallel=True)
-        print("parallel:   deploy %.1f s, no-op median %.1f s" % parallel)
-        ratios = (sequential[0] / parallel[0], sequential[1] / parallel[1])
-        print("sequential/parallel: deploy %.2fx, no-op %.2fx" % ratios)
+    deploy, noop = measure("stack", args.noop_runs)
+    print("stack: deploy %.1f s, no-op median %.1f s" % (deploy, noop))
 
 
 if __name__ == "__main__":

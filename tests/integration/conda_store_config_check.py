@@ -1,0 +1,31 @@
+"""Run with conda-store-server's own Python: load a conda_store_config.py as conda-store does and check that
+every setting it makes names a configurable trait of a conda-store class (a misspelt one is silently ignored by
+conda-store at run time). usage: python conda_store_config_check.py CONFIG_FILE; prints the settings as JSON."""
+
+import json
+import os
+import sys
+
+from traitlets.config.loader import PyFileConfigLoader
+
+from conda_store_server._internal.server.app import CondaStoreServer
+from conda_store_server._internal.worker.app import CondaStoreWorker
+from conda_store_server.conda_store_config import CondaStore
+from conda_store_server.server.auth import AuthenticationBackend, GenericOAuthAuthentication
+from conda_store_server.storage import LocalStorage
+
+CONFIGURABLES = (CondaStore, CondaStoreServer, CondaStoreWorker, LocalStorage, AuthenticationBackend,
+                 GenericOAuthAuthentication)
+CLASSES = {cls.__name__: cls for cls in CONFIGURABLES}
+
+os.environ.update(CONDA_STORE_TOKEN="token", CONDA_STORE_SIGNING_KEY="key", CONDA_STORE_OIDC_CLIENT_SECRET="secret")
+path = sys.argv[1]
+config = PyFileConfigLoader(os.path.basename(path), os.path.dirname(path)).load_config()
+unknown = []
+for section, settings in config.items():
+    cls = CLASSES.get(section)
+    traits = cls.class_trait_names(config=True) if cls else []
+    unknown.extend("%s.%s" % (section, key) for key in settings if key not in traits)
+if unknown:
+    sys.exit("not settings of conda-store %s: %s" % (", ".join(sorted(CLASSES)), ", ".join(unknown)))
+print(json.dumps({section: {key: repr(value) for key, value in settings.items()} for section, settings in config.items()}))
