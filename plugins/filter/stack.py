@@ -13,6 +13,13 @@ ENTRY_DEFAULTS = {"enabled": True, "wait": True, "timeout": "5m", "values": {}, 
                   "registry_values": {}}
 
 
+def flag(value):
+    """A boolean, also from the text a templated catalog entry may leave ("True", "false")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
 def _duration(timeout):
     return "%ds" % timeout if isinstance(timeout, int) else timeout
 
@@ -45,7 +52,7 @@ def component_releases(catalog, overrides=None, namespace="default", extra=None,
             "component": name,
             "release": entry.get("release") or name,
             "namespace": entry.get("namespace") or namespace,
-            "enabled": bool(entry["enabled"]),
+            "enabled": flag(entry["enabled"]),
             "wait": bool(entry["wait"]),
             "timeout": _duration(entry["timeout"]),
             "values_template": entry["values_template"],

@@ -14,8 +14,10 @@ from conftest import BIN, ROOT, SANDBOX
 
 with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_file:
     CATALOG = list(yaml.safe_load(catalog_file)["nebari_component_catalog"])
-# the sandbox installs the stand-in chart for the upstream charts; conda-store's chart is the collection's own
-STANDINS = [name for name in CATALOG if name != "conda-store"]
+# the releases the sandbox installs from the stand-in chart (conda-store's chart is the collection's own; MetalLB is
+# for bare metal)
+with open(os.path.join(SANDBOX, "group_vars", "all", "nebari.yml")) as sandbox_file:
+    STANDINS = list(yaml.safe_load(sandbox_file)["nebari_components"])
 
 
 def namespace_exists(k8s, name):

@@ -79,7 +79,7 @@ def test_every_release_with_a_published_schema_validates(rendered):
         assert not errors, "%s: %s" % (release["component"], "; ".join(
             "%s: %s" % ("/".join(map(str, e.absolute_path)), e.message) for e in errors))
         checked.append(release["component"])
-    assert {"jupyterhub", "traefik", "keycloak", "dask-gateway"} <= set(checked)
+    assert {"jupyterhub", "traefik", "keycloak", "dask-gateway", "metallb"} <= set(checked)
 
 
 def test_a_misspelt_key_fails_validation(rendered):

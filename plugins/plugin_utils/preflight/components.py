@@ -6,6 +6,7 @@ nebari_extra_releases (users' own releases, installed the same way) and nebari_r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 
@@ -26,7 +27,7 @@ SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]
 EXTRA_KEYS = ("name",) + COMPONENT_KEYS
 
 VARIABLES = ("nebari_components", "nebari_component_catalog", "nebari_extra_releases", "nebari_remove_disabled",
-             "nebari_airgap", "nebari_airgap_dir", "nebari_image_registry")
+             "nebari_airgap", "nebari_airgap_dir", "nebari_image_registry", "nebari_metallb_addresses")
 # host[:port][/path] of a registry mirror, no scheme
 REGISTRY = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d+)?(/[-a-z0-9._/]+)?$")
 
@@ -51,6 +52,41 @@ def check(inv, problems):
     _extra_releases(inv.get("nebari_extra_releases", []), catalog, problems)
     problems.expect_type("nebari_remove_disabled", inv.get("nebari_remove_disabled", False), bool, "true or false")
     _airgap(inv, catalog, components, problems)
+    _metallb(inv, catalog, components, problems)
+
+
+def _metallb(inv, catalog, components, problems):
+    """Where MetalLB is enabled, its pool: ranges or CIDRs, at least one."""
+    var = "nebari_metallb_addresses"
+    addresses = inv.get(var, [])
+    if not problems.expect_type(var, addresses, list, "a list of address ranges or CIDRs"):
+        return
+    for i, value in enumerate(addresses):
+        if not _address_block(value):
+            problems.add(var, "must be a range such as 192.168.10.240-192.168.10.250 or a CIDR such as "
+                         "192.168.10.240/28, got %s" % describe(value), "[%d]" % i)
+    enabled = [name for name, chart, on in merged_charts({"metallb": catalog.get("metallb")} if "metallb" in catalog
+                                                         else {}, components, []) if _on(on)]
+    if enabled and not addresses:
+        problems.add(var, "MetalLB is enabled (bare metal): give the address pool it hands to LoadBalancer Services, "
+                     "e.g. [\"192.168.10.240-192.168.10.250\"]")
+
+
+def _on(value):
+    return value.strip().lower() in ("true", "yes", "on", "1") if isinstance(value, str) else bool(value)
+
+
+def _address_block(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        if "-" in value:
+            first, last = (ipaddress.ip_address(part.strip()) for part in value.split("-", 1))
+            return first.version == last.version and first <= last
+        ipaddress.ip_network(value.strip(), strict=False)
+        return True
+    except ValueError:
+        return False
 
 
 def _airgap(inv, catalog, components, problems):
