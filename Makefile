@@ -35,6 +35,7 @@ test: venv
 	@$(PHASE) "sanity" $(MAKE) --no-print-directory sanity
 	@$(PHASE) "unit" $(MAKE) --no-print-directory unit
 	@$(PHASE) "test bed build" tests/testbed/testbed build
+	@$(PHASE) "test hosts build" tests/testhosts/testhosts build
 	@$(PHASE) "integration" $(MAKE) --no-print-directory integration
 
 lint: venv

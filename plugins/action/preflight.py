@@ -48,7 +48,8 @@ class ActionModule(ActionBase):
                 except AnsibleError as exc:
                     problems.add(name, "cannot be evaluated: %s" % _first_line(exc), " (host %s)" % host)
 
-        inventory = Inventory(values, raw, hosts, vaulted=_vaulted)
+        groups = {name: list(members) for name, members in task_vars.get("groups", {}).items()}
+        inventory = Inventory(values, raw, hosts, vaulted=_vaulted, groups=groups)
         runner.run(inventory, problems)
         problems[:] = [problem for problem in problems if problem.variable not in skip]
 

@@ -98,6 +98,23 @@ def node_label_patches(nodes, assigned, node_groups):
     return patches
 
 
+def node_group_flags(group_names, node_groups):
+    """A host's node groups -> {"node-label": ["key=value"], "node-taint": ["key=value:Effect"]}, the k3s flags
+    that register its node with those labels and taints (later groups win on the same label key)."""
+    labels, taints = {}, []
+    for group in _groups_of(group_names) if group_names else []:
+        if group not in node_groups:
+            raise AnsibleFilterError("node group %r is not in nebari_node_groups" % (group,))
+        settings = node_groups[group] or {}
+        labels.update(settings.get("labels") or {})
+        for taint in settings.get("taints") or []:
+            text = "%s%s:%s" % (taint["key"], "=%s" % taint["value"] if taint.get("value") else "", taint["effect"])
+            if text not in taints:
+                taints.append(text)
+    return {"node-label": ["%s=%s" % item for item in sorted(labels.items())], "node-taint": taints}
+
+
 class FilterModule:
     def filters(self):
-        return {"node_assignments": node_assignments, "node_label_patches": node_label_patches}
+        return {"node_assignments": node_assignments, "node_label_patches": node_label_patches,
+                "node_group_flags": node_group_flags}

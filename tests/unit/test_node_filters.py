@@ -3,7 +3,11 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.filter.nodes import node_assignments, node_label_patches
+from ansible_collections.nebari.platform.plugins.filter.nodes import (
+    node_assignments,
+    node_group_flags,
+    node_label_patches,
+)
 
 GROUPS = {
     "general": {"labels": {"nebari.dev/node-group": "general"}},
@@ -45,3 +49,17 @@ def test_patches_add_what_is_missing_and_remove_only_what_the_collection_set():
     assert moved["patch"]["metadata"]["labels"] == {"accelerator": None, "nebari.dev/node-group": "general"}
     assert moved["patch"]["spec"] == {"taints": [foreign]}
     assert node_label_patches([node("other", {"team": "x"})], {}, GROUPS) == []  # never touched: left alone
+
+
+def test_k3s_flags_of_a_hosts_node_groups():
+    groups = {"general": {"labels": {"nebari.dev/node-group": "general"}},
+              "gpu": {"gpu": True, "labels": {"nebari.dev/node-group": "gpu", "nvidia.com/gpu.present": "true"},
+                      "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
+                                 {"key": "dedicated", "effect": "NoExecute"}]}}
+    assert node_group_flags("gpu", groups) == {
+        "node-label": ["nebari.dev/node-group=gpu", "nvidia.com/gpu.present=true"],
+        "node-taint": ["nvidia.com/gpu=true:NoSchedule", "dedicated:NoExecute"]}
+    assert node_group_flags(["general", "gpu"], groups)["node-label"][0] == "nebari.dev/node-group=gpu"
+    assert node_group_flags(None, groups) == {"node-label": [], "node-taint": []}
+    with pytest.raises(AnsibleFilterError, match="'cpu' is not in nebari_node_groups"):
+        node_group_flags("cpu", groups)

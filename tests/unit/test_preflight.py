@@ -57,12 +57,12 @@ BASE = {
 BASE_HOSTS = {"node-0": {"nebari_node_group": "general"}, "gpu-0": {"nebari_node_group": ["gpu"]}}
 
 
-def run_case(changes=None, remove=(), hosts=None):
+def run_case(changes=None, remove=(), hosts=None, groups=None):
     values = copy.deepcopy(BASE)
     values.update(copy.deepcopy(changes or {}))
     for name in remove:
         values.pop(name, None)
-    return runner.run(Inventory(values, hosts=hosts if hosts is not None else BASE_HOSTS))
+    return runner.run(Inventory(values, hosts=hosts if hosts is not None else BASE_HOSTS, groups=groups))
 
 
 def test_valid_inventory_has_no_problems():
@@ -73,7 +73,7 @@ def test_valid_inventory_has_no_problems():
 def test_bad_inventory(path):
     with open(path) as f:
         case = yaml.safe_load(f)
-    problems = run_case(case.get("vars"), case.get("remove", ()), case.get("hosts"))
+    problems = run_case(case.get("vars"), case.get("remove", ()), case.get("hosts"), case.get("groups"))
     found = [str(p) for p in problems]
     unmatched = list(found)
     for expected in case["expect"]:
@@ -126,3 +126,45 @@ def test_airgap_names_every_missing_chart(tmp_path):
         "registries are reachable and copy it here)" % tmp_path,
         "nebari_airgap_dir: chart of tools is missing: %s/tools (helm pull it where the registries are reachable and "
         "copy it here)" % tmp_path]
+
+
+K3S = {"nebari_cluster_provider": "k3s", "k3s_token": "{{ vault_k3s_token }}"}
+K3S_GROUPS = {"k3s_servers": ["server-0", "server-1", "server-2"], "k3s_agents": ["agent-0"]}
+
+
+def test_k3s_ha_inventory_is_valid():
+    hosts = dict(BASE_HOSTS, **{"server-0": {"ansible_host": "10.0.0.11"}})
+    assert run_case(K3S, hosts=hosts, groups=K3S_GROUPS) == []
+
+
+def test_k3s_first_server_needs_an_address_when_no_endpoint():
+    problems = run_case(K3S, hosts={"server-0": {"ansible_host": "10.0.0.11:22"}}, groups=K3S_GROUPS)
+    assert [str(p) for p in problems] == [
+        "k3s_api_endpoint: is empty, so the first server's address is used, but server-0's ansible_host a string "
+        "('10.0.0.11:22') is not an address"]
+
+
+def _airgap(tmp_path, files):
+    import hashlib
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    return dict(K3S, k3s_airgap_dir=str(tmp_path)), hashlib.sha256(files.get("k3s", b"")).hexdigest()
+
+
+def test_k3s_airgap_dir_lists_missing_files(tmp_path):
+    changes, dummy = _airgap(tmp_path, {"k3s": b"binary"})
+    problems = [str(p) for p in run_case(changes, groups=K3S_GROUPS)]
+    assert problems == ["k3s_airgap_dir: %s lacks k3s-airgap-images-amd64.tar.zst, sha256sum-amd64.txt beside k3s "
+                        "(download them from the k3s v1.34.2+k3s1 release page)" % tmp_path]
+    (tmp_path / "k3s").unlink()
+    assert "holds no k3s binary" in str(run_case(changes, groups=K3S_GROUPS)[0])
+
+
+def test_k3s_airgap_binary_is_checked_against_its_sha256(tmp_path):
+    changes, digest = _airgap(tmp_path, {"k3s": b"binary", "k3s-airgap-images-amd64.tar.zst": b"images"})
+    (tmp_path / "sha256sum-amd64.txt").write_text("%s  k3s\n" % digest)
+    assert run_case(changes, groups=K3S_GROUPS) == []
+    (tmp_path / "k3s").write_bytes(b"tampered")
+    assert [str(p) for p in run_case(changes, groups=K3S_GROUPS)] == [
+        "k3s_airgap_dir: %s/k3s does not match its sha256 in sha256sum-amd64.txt (listed): a corrupt or wrong "
+        "download" % tmp_path]

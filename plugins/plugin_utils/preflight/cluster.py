@@ -16,7 +16,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
 
 # Every provider of the inventory contract, and those this version of the collection can deploy to.
 PROVIDERS = ("k3s", "eks", "gke", "aks", "existing")
-SUPPORTED_PROVIDERS = ("existing",)
+SUPPORTED_PROVIDERS = ("k3s", "existing")
 TLS_MODES = {
     "selfsigned": (),
     "letsencrypt": ("acme_email", "acme_server"),

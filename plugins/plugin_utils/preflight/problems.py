@@ -52,9 +52,11 @@ class Inventory:
     raw: name -> value as written in the inventory (templates not expanded), for the secret checks
     hosts: host name -> {variable: templated value} for the host-level variables checks ask for
     vaulted: predicate telling whether a raw value is an inline ansible-vault value
+    groups: inventory group name -> its hosts (Ansible's groups)
     """
 
-    def __init__(self, values, raw=None, hosts=None, vaulted=None):
+    def __init__(self, values, raw=None, hosts=None, vaulted=None, groups=None):
+        self.groups = groups or {}
         self.values = values
         self.raw = raw if raw is not None else dict(values)
         self.hosts = hosts or {}

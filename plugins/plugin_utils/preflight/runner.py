@@ -15,6 +15,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     environments,
     identity,
     components,
+    k3s,
     node_groups,
     profiles,
     secrets,
@@ -22,7 +23,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, controller, node_groups, users, identity, environments, components, profiles, secrets)
+CHECKS = (cluster, k3s, controller, node_groups, users, identity, environments, components, profiles, secrets)
 
 
 def variables():
