@@ -1,19 +1,24 @@
 """The k3s cluster layer on real machines: three servers and one agent booted from Debian with systemd-nspawn
 (tests/testhosts), reached over ssh, k3s installed from an airgap directory.
 
-No k3s binary can be had on the CI machine, so the airgap directory holds tests/testhosts/k3s-standin: it takes
+No k3s binary can be had on the CI machine, so the airgap directory holds tests/testhosts/k3s_standin.py: it takes
 k3s' command line and config files (refusing keys k3s would refuse), joins servers and agents with the token over
-the machines' network, writes the kubeconfig and reports ready to systemd. docs/k3s.md says what this verifies
-and what only a real machine can.
+the machines' network and reports ready to systemd. It is backed by the test bed's real API server: each machine
+registers its Node there as a kubelet would, the first server's port 6443 passes TLS through to it, so the
+kubeconfig the role writes, the role's own verification and the upgrade's drain and uncordon all talk to a real
+Kubernetes API. docs/k3s.md says what this verifies and what only a real machine can.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -29,13 +34,76 @@ AGENTS = ["k3s-agent-0"]
 TOKEN = "it-k3s-token-7f3a9c"
 
 
+class Forwarder:
+    """TCP from the machines' bridge address to the test bed's API server, which listens on 127.0.0.1 only."""
+
+    def __init__(self, bind, target):
+        self.target = target
+        self.sock = socket.create_server((bind, 0))
+        self.address = "%s:%d" % self.sock.getsockname()[:2]
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while True:
+            try:
+                conn, dummy = self.sock.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                conn.close()
+                continue
+            for source, sink in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=self.pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for conn in (source, sink):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
 @pytest.fixture(scope="module")
-def machines():
+def machines(testbed, k8s):
     proc = subprocess.run([TESTHOSTS, "up"] + SERVERS + AGENTS, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     hosts = yaml.safe_load(proc.stdout)["all"]
+    with open(testbed["kubeconfig"]) as f:
+        kubeconfig = yaml.safe_load(f)
+    api = kubeconfig["clusters"][0]["cluster"]
+    api_port = int(api["server"].rsplit(":", 1)[1])
+    api["tls-server-name"] = "kubernetes"  # a name in the API server's certificate, whatever address is dialled
+    forwarder = Forwarder(os.environ.get("TH_SUBNET", "10.231.60") + ".1", ("127.0.0.1", api_port))
+    for name in SERVERS + AGENTS:
+        unit = "k3s" if name in SERVERS else "k3s-agent"
+        encoded = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()
+        script = ("mkdir -p /etc/k3s-standin && echo %s | base64 -d > /etc/k3s-standin/kubeconfig && "
+                  "printf 'K3S_STANDIN_API=%s\\nK3S_STANDIN_KUBECONFIG=/etc/k3s-standin/kubeconfig\\n' "
+                  "> /etc/default/%s" % (encoded, forwarder.address, unit))
+        on(hosts, name, script)
     yield hosts
     subprocess.run([TESTHOSTS, "down"] + SERVERS + AGENTS, capture_output=True, check=False)
+    forwarder.close()
+    for name in SERVERS + AGENTS:
+        try:
+            k8s.delete_node(name)
+        except Exception:  # pylint: disable=broad-except
+            pass
 
 
 def airgap_dir(path, version=VERSION):
@@ -104,6 +172,11 @@ class Run:
     def changed(self, host):
         return self.stats.get(host, {}).get("changed", 0)
 
+    def messages(self, task_name):
+        return [result.get("msg") for play in self.data.get("plays", []) for task in play.get("tasks", [])
+                if task["task"]["name"].split(" : ")[-1] == task_name for result in task.get("hosts", {}).values()
+                if not result.get("skipped")]
+
     def failures(self):
         messages = []
         for play in self.data.get("plays", []):
@@ -114,10 +187,10 @@ class Run:
         return "\n".join(messages) or self.output[-3000:]
 
 
-def cluster(path, *args):
+def cluster(path, *args, playbook="playbooks/cluster.yml"):
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/cluster.yml", "-i", str(path)]
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), playbook, "-i", str(path)]
                           + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     return Run(proc)
 
@@ -146,7 +219,7 @@ def test_check_mode_on_fresh_machines_changes_nothing(machines, inventory):
     assert not (path / "artifacts" / "kubeconfig").exists()
 
 
-def test_ha_install_then_rerun_changes_and_restarts_nothing(machines, inventory):
+def test_ha_install_then_rerun_changes_and_restarts_nothing(machines, inventory, k8s):
     path, dummy = inventory
     run = cluster(path, "-v")
     assert run.rc == 0, run.failures()
@@ -164,7 +237,16 @@ def test_ha_install_then_rerun_changes_and_restarts_nothing(machines, inventory)
     assert server1["server"] == endpoint and "cluster-init" not in server1
     assert server0["disable"] == ["traefik", "servicelb"] and server0["token-file"] == "/etc/rancher/k3s/token"
     assert agent == {"data-dir": "/var/lib/rancher/k3s", "server": endpoint, "token-file": "/etc/rancher/k3s/token",
+                     "node-name": "k3s-agent-0",
                      "node-label": ["nebari.dev/node-group=gpu"], "node-taint": ["nvidia.com/gpu=true:NoSchedule"]}
+    # every machine registered its Node with its node group's labels and taints; the role waited for them Ready
+    for name in SERVERS + AGENTS:
+        node = k8s.read_node(name)
+        assert node.metadata.labels["nebari.dev/node-group"] == ("general" if name in SERVERS else "gpu")
+        assert node.status.node_info.kubelet_version == VERSION
+    assert [(t.key, t.value, t.effect) for t in k8s.read_node("k3s-agent-0").spec.taints] == [
+        ("nvidia.com/gpu", "true", "NoSchedule")]
+    assert "Kubernetes v1.34" in " ".join(str(m) for m in run.messages("Report the cluster"))
     # the joins were admitted with the token, over the machines' network
     members = on(machines, "k3s-server-0", "cat /var/lib/rancher/k3s/server/standin-members").split("\n")
     assert sorted(filter(None, members)) == ["agent k3s-agent-0", "server k3s-server-1", "server k3s-server-2"]
@@ -174,6 +256,10 @@ def test_ha_install_then_rerun_changes_and_restarts_nothing(machines, inventory)
     kubeconfig = path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     assert yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == endpoint
+    # and it works: through the first server's address to the API
+    from kubernetes import client, config
+    names = [n.metadata.name for n in client.CoreV1Api(config.new_client_from_config(str(kubeconfig))).list_node().items]
+    assert set(SERVERS + AGENTS) <= set(names)
 
     again = cluster(path)
     assert again.rc == 0, again.failures()
@@ -214,6 +300,43 @@ def test_a_key_k3s_refuses_fails_the_run_naming_the_service(machines, inventory)
     write()
     fixed = cluster(path)
     assert fixed.rc == 0, fixed.failures()
+
+
+def test_rolling_upgrade_drains_upgrades_and_uncordons_one_node_at_a_time(machines, inventory, k8s, tmp_path):
+    path, write = inventory
+    new = "v1.34.3+k3s1"
+    t0 = time.time()
+    write(k3s_version=new, k3s_airgap_dir=airgap_dir(tmp_path / "airgap-new", new))
+    run = cluster(path, playbook="playbooks/upgrade.yml")
+    assert run.rc == 0, run.failures()
+    restarts = {name: [e for e in starts(machines, name) if e["time"] > t0] for name in SERVERS + AGENTS}
+    for name, entries in restarts.items():
+        # restarted once, on the new version, while its Node was cordoned; Ready and schedulable again after
+        assert [(e["version"], e["cordoned"]) for e in entries] == [(new, True)], (name, entries)
+        node = k8s.read_node(name)
+        assert node.status.node_info.kubelet_version == new and not node.spec.unschedulable
+    assert sorted(SERVERS + AGENTS, key=lambda n: restarts[n][0]["time"]) == SERVERS + AGENTS
+
+    again = cluster(path, playbook="playbooks/upgrade.yml")
+    assert again.rc == 0, again.failures()
+    assert all(again.changed(name) == 0 for name in SERVERS + AGENTS), again.stats
+
+
+def test_reset_needs_the_domain_as_confirmation_then_removes_k3s(machines, inventory):
+    path, write = inventory
+    refused = cluster(path, playbook="playbooks/reset.yml")
+    assert refused.rc != 0
+    assert "-e nebari_reset_confirm=nebari.example.com" in refused.failures()
+    assert on(machines, "k3s-agent-0", "systemctl is-active k3s-agent").strip() == "active"
+
+    run = cluster(path, "-e", "nebari_reset_confirm=nebari.example.com", playbook="playbooks/reset.yml")
+    assert run.rc == 0, run.failures()
+    for name in SERVERS + AGENTS:
+        assert on(machines, name, "systemctl is-active k3s k3s-agent; ls /usr/local/bin /etc/rancher /var/lib/rancher "
+                                  "/etc/systemd/system | grep -c k3s").split() == ["inactive", "inactive", "0"], name
+    assert not (path / "artifacts" / "kubeconfig").exists()
+    again = cluster(path, "-e", "nebari_reset_confirm=nebari.example.com", playbook="playbooks/reset.yml")
+    assert again.rc == 0 and all(again.changed(name) == 0 for name in SERVERS + AGENTS), again.stats
 
 
 def test_preflight_refuses_an_even_number_of_servers_before_touching_a_host(machines, inventory):

@@ -30,7 +30,7 @@ VARIABLES = (
 )
 HOST_VARIABLES = ("ansible_host",)
 # Keys the role writes itself: setting them through k3s_server_config / k3s_agent_config would fight the role.
-OWN_KEYS = ("token", "token-file", "cluster-init", "server", "data-dir", "node-label", "node-taint")
+OWN_KEYS = ("token", "token-file", "cluster-init", "server", "data-dir", "node-name", "node-label", "node-taint")
 
 
 def check(inv, problems):
