@@ -8,16 +8,18 @@ import threading
 
 
 class FaultProxy:
-    def __init__(self, target_port, down_after=None):
-        """down_after: go down by itself once that many connections have been accepted."""
+    def __init__(self, target_port, down_after=None, bind="127.0.0.1"):
+        """down_after: go down by itself once that many connections have been accepted; bind: the address it
+        listens on (another interface lets machines outside the loopback reach a test-bed service)."""
         self.target = ("127.0.0.1", target_port)
         self.down_after = down_after
         self.down = threading.Event()
         self.connections = 0
         self._open = set()
         self._lock = threading.Lock()
-        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server = socket.create_server((bind, 0))
         self.port = self._server.getsockname()[1]
+        self.address = "%s:%d" % (bind, self.port)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self):

@@ -16,15 +16,14 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
 import yaml
 
 from conftest import BIN, ROOT
+from faultproxy import FaultProxy
 
 TESTHOSTS = os.path.join(ROOT, "tests", "testhosts", "testhosts")
 STANDIN = os.path.join(ROOT, "tests", "testhosts", "k3s_standin.py")
@@ -32,50 +31,6 @@ VERSION = "v1.34.2+k3s1"
 SERVERS = ["k3s-server-0", "k3s-server-1", "k3s-server-2"]
 AGENTS = ["k3s-agent-0"]
 TOKEN = "it-k3s-token-7f3a9c"
-
-
-class Forwarder:
-    """TCP from the machines' bridge address to the test bed's API server, which listens on 127.0.0.1 only."""
-
-    def __init__(self, bind, target):
-        self.target = target
-        self.sock = socket.create_server((bind, 0))
-        self.address = "%s:%d" % self.sock.getsockname()[:2]
-        threading.Thread(target=self.loop, daemon=True).start()
-
-    def loop(self):
-        while True:
-            try:
-                conn, dummy = self.sock.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                conn.close()
-                continue
-            for source, sink in ((conn, upstream), (upstream, conn)):
-                threading.Thread(target=self.pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def pipe(source, sink):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for conn in (source, sink):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +43,8 @@ def machines(testbed, k8s):
     api = kubeconfig["clusters"][0]["cluster"]
     api_port = int(api["server"].rsplit(":", 1)[1])
     api["tls-server-name"] = "kubernetes"  # a name in the API server's certificate, whatever address is dialled
-    forwarder = Forwarder(os.environ.get("TH_SUBNET", "10.231.60") + ".1", ("127.0.0.1", api_port))
+    # the test bed's API listens on 127.0.0.1 only: reach it from the machines through the bridge's address
+    forwarder = FaultProxy(api_port, bind=os.environ.get("TH_SUBNET", "10.231.60") + ".1")
     for name in SERVERS + AGENTS:
         unit = "k3s" if name in SERVERS else "k3s-agent"
         encoded = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()
