@@ -7,17 +7,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path
+from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path, flag
 
 ENTRY_DEFAULTS = {"enabled": True, "wait": True, "timeout": "5m", "values": {}, "values_template": None,
                   "registry_values": {}}
-
-
-def flag(value):
-    """A boolean, also from the text a templated catalog entry may leave ("True", "false")."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "on", "1")
-    return bool(value)
 
 
 def _duration(timeout):

@@ -26,6 +26,13 @@ def airgap_path(chart, airgap_dir):
     return os.path.join(airgap_dir, "charts", "%s-%s.tgz" % (chart_name(chart), chart.get("version")))
 
 
+def flag(value):
+    """A boolean, also from the text a templated catalog entry may leave ("True", "false")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
 def merged_charts(catalog, overrides, extra):
     """(component, chart, enabled) of every release, catalog entries with their override, then extra releases."""
     result = []

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path, merged_charts
+from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path, flag, merged_charts
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import (
     DNS_LABEL,
@@ -65,15 +65,10 @@ def _metallb(inv, catalog, components, problems):
         if not _address_block(value):
             problems.add(var, "must be a range such as 192.168.10.240-192.168.10.250 or a CIDR such as "
                          "192.168.10.240/28, got %s" % describe(value), "[%d]" % i)
-    enabled = [name for name, chart, on in merged_charts({"metallb": catalog.get("metallb")} if "metallb" in catalog
-                                                         else {}, components, []) if _on(on)]
+    enabled = any(name == "metallb" and flag(on) for name, dummy, on in merged_charts(catalog, components, []))
     if enabled and not addresses:
         problems.add(var, "MetalLB is enabled (bare metal): give the address pool it hands to LoadBalancer Services, "
                      "e.g. [\"192.168.10.240-192.168.10.250\"]")
-
-
-def _on(value):
-    return value.strip().lower() in ("true", "yes", "on", "1") if isinstance(value, str) else bool(value)
 
 
 def _address_block(value):
@@ -105,7 +100,7 @@ def _airgap(inv, catalog, components, problems):
         return
     extra = inv.get("nebari_extra_releases", [])
     for name, chart, enabled in merged_charts(catalog, components, extra if isinstance(extra, list) else []):
-        if not (enabled is True and isinstance(chart, dict)):
+        if not (flag(enabled) and isinstance(chart, dict)):
             continue
         path = airgap_path(chart, os.path.expanduser(directory)) if not chart.get("path") else chart["path"]
         if isinstance(path, str) and not os.path.exists(os.path.expanduser(path)):
