@@ -30,6 +30,8 @@ since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; 
 
 # hash of files, for cache keys that change when a build input changes
 files_hash() { cat "$@" | sha256sum | cut -c1-12; }
+# pip_venv VENV REQUIREMENTS PYTHON: create VENV afresh with PYTHON and install the pinned set into it
+pip_venv() { rm -rf "$1"; "$3" -m venv "$1"; "$1/bin/pip" install -q --disable-pip-version-check -r "$2"; }
 
 # waitfor DESCRIPTION TIMEOUT_S LOGFILE CMD...: poll CMD until it succeeds; on timeout show the log tail
 waitfor() {

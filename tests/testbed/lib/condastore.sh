@@ -14,9 +14,7 @@ condastore_install() {
   done
   [ -n "$python" ] || die "conda-store needs Python 3.11 (python3.11 on PATH, through pyenv, or CONDA_STORE_PYTHON)"
   log "installing conda-store-server $CONDA_STORE_VERSION into $CONDA_STORE_VENV"
-  rm -rf "$CONDA_STORE_VENV"
-  "$python" -m venv "$CONDA_STORE_VENV"
-  "$CONDA_STORE_VENV/bin/pip" install -q --disable-pip-version-check -r "$CONDA_STORE_REQS"
+  pip_venv "$CONDA_STORE_VENV" "$CONDA_STORE_REQS" "$python"
   # conda is not on PyPI: conda-lock 2.5.8 vendors it, and conda-store-server imports it as `conda`
   local site; site=$("$CONDA_STORE_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   cp "$TESTBED_SRC/conda-store/conda_alias.pth" "$site/"
