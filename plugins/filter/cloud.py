@@ -101,6 +101,43 @@ def cloud_node_pools(description, provider):
     return [{"name": name, "label": "%s=%s" % (POOL_LABELS[provider], name)} for name in names if name]
 
 
+def _version(cluster, provider):
+    keys = {"eks": ("version",), "gke": ("currentMasterVersion",),
+            "aks": ("currentKubernetesVersion", "kubernetesVersion")}[provider]
+    for source in (cluster, cluster.get("properties") or {}):
+        for key in keys:
+            if source.get(key):
+                return str(source[key])
+    return ""
+
+
+def cloud_cluster(outputs, provider, settings=None):
+    """What the cloud CLI printed about an existing cluster -> {kubeconfig, version, pools}.
+
+    outputs: eks {cluster: aws eks describe-cluster, pools: aws eks list-nodegroups}; gke {cluster: gcloud
+    container clusters describe}; aks {cluster: az aks show, credentials: az aks get-credentials --file -}.
+    settings: the inventory's nebari_eks / nebari_gke / nebari_aks (region, profile, login)."""
+    settings = settings or {}
+    if provider not in POOL_LABELS:
+        raise AnsibleFilterError("cloud_cluster: provider must be one of eks, gke, aks, got %r" % (provider,))
+    if not isinstance(outputs, dict) or not isinstance(outputs.get("cluster"), dict):
+        raise AnsibleFilterError("cloud_cluster: %s printed no cluster description" % provider)
+    cluster = outputs["cluster"]
+    if provider == "eks":
+        cluster = cluster.get("cluster") or cluster
+        kubeconfig = cloud_kubeconfig(cluster, "eks", region=settings.get("region") or None,
+                                      profile=settings.get("profile") or None)
+        pools = cloud_node_pools(outputs.get("pools") or {}, "eks")
+    elif provider == "gke":
+        kubeconfig = cloud_kubeconfig(cluster, "gke")
+        pools = cloud_node_pools(cluster, "gke")
+    else:
+        kubeconfig = cloud_kubeconfig(outputs.get("credentials") or {}, "aks", login=settings.get("login") or "azurecli")
+        pools = cloud_node_pools(cluster, "aks")
+    return {"kubeconfig": kubeconfig, "version": _version(cluster, provider), "pools": pools}
+
+
 class FilterModule:
     def filters(self):
-        return {"cloud_kubeconfig": cloud_kubeconfig, "cloud_node_pools": cloud_node_pools}
+        return {"cloud_kubeconfig": cloud_kubeconfig, "cloud_node_pools": cloud_node_pools,
+                "cloud_cluster": cloud_cluster}

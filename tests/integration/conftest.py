@@ -94,7 +94,13 @@ class PlaybookRun:
                     yield task["task"]["name"], result
 
     def failure_messages(self):
-        return [str(result.get("msg")) for dummy, result in self.results() if result.get("failed")]
+        """msg of every failed task, and of every failed item of a failed loop."""
+        messages = []
+        for dummy, result in self.results():
+            if result.get("failed"):
+                messages.append(str(result.get("msg")))
+                messages.extend(str(item.get("msg")) for item in result.get("results") or [] if item.get("failed"))
+        return messages
 
     def changed_tasks(self):
         return [name for name, result in self.results() if result.get("changed")]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
+from conftest import ROOT
 from test_site import namespace_exists
 
 BAD = {
@@ -47,3 +51,15 @@ def test_bad_inventory_fails_at_preflight_and_changes_nothing(case, playbook, sa
     assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
     assert not (tmp_path / "artifacts").exists()
     assert run.changed == 0
+
+
+@pytest.mark.parametrize("name", ["k3s", "eks", "gke", "aks", "existing"])
+def test_sample_inventory_passes_preflight(name, playbook, testbed, tmp_path):
+    """The sample inventories users copy are valid as shipped; only what this machine lacks is pointed elsewhere:
+    the cloud CLIs (any executable will do for preflight), helm, and the kubeconfig of provider existing."""
+    run = playbook("playbooks/preflight.yml", inventory=os.path.join(ROOT, "inventories", name), extra_vars={
+        "nebari_cloud_clis": {"eks": sys.executable, "gke": sys.executable, "aks": sys.executable},
+        "nebari_helm_binary": testbed["helm"], "nebari_existing_kubeconfig": testbed["kubeconfig"],
+        "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")})
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    assert not (tmp_path / "artifacts").exists()

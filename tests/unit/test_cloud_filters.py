@@ -8,7 +8,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.filter.cloud import cloud_kubeconfig, cloud_node_pools
+from ansible_collections.nebari.platform.plugins.filter.cloud import cloud_cluster, cloud_kubeconfig, cloud_node_pools
 
 RESPONSES = os.path.join(os.path.dirname(__file__), "cloud_responses")
 
@@ -75,3 +75,31 @@ def test_node_pools_with_the_label_nebari_maps_onto_node_groups():
         "kubernetes.azure.com/agentpool=worker"]
     assert [p["name"] for p in cloud_node_pools(recorded("eks-list-nodegroups.json"), "eks")] == [
         "general", "user", "worker", "gpu"]
+
+
+def test_cloud_cluster_eks_from_the_aws_cli_outputs():
+    outputs = {"cluster": recorded("eks-describe-cluster.json"), "pools": recorded("eks-list-nodegroups.json")}
+    result = cloud_cluster(outputs, "eks", {"cluster": "nebari-prod", "region": "eu-west-1", "profile": ""})
+    assert result["version"] == recorded("eks-describe-cluster.json")["cluster"]["version"]
+    assert result["pools"] == cloud_node_pools(recorded("eks-list-nodegroups.json"), "eks")
+    assert "env" not in result["kubeconfig"]["users"][0]["user"]["exec"]   # empty profile: the caller's AWS setup
+
+
+def test_cloud_cluster_gke_and_aks():
+    gke = cloud_cluster({"cluster": recorded("gke-cluster.json")}, "gke", {})
+    assert gke["version"] == recorded("gke-cluster.json")["currentMasterVersion"]
+    assert [pool["name"] for pool in gke["pools"]] == [p["name"] for p in recorded("gke-cluster.json")["nodePools"]]
+    aks = cloud_cluster({"cluster": recorded("aks-managed-cluster.json"),
+                         "credentials": recorded("aks-user-credentials-kubeconfig.yaml")}, "aks", {"login": "msi"})
+    assert aks["version"]
+    assert aks["kubeconfig"]["users"][0]["user"]["exec"]["args"][2] == "msi"
+    assert aks["pools"] == cloud_node_pools(recorded("aks-managed-cluster.json"), "aks")
+
+
+@pytest.mark.parametrize("outputs, message", [
+    ({}, "eks printed no cluster description"),
+    ({"cluster": "not json"}, "eks printed no cluster description"),
+])
+def test_cloud_cluster_without_a_description_is_refused(outputs, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        cloud_cluster(outputs, "eks")

@@ -25,6 +25,7 @@ BASE = {
     "nebari_kubeconfig": "/tmp/artifacts/kubeconfig",
     "nebari_existing_kubeconfig": __file__,  # any file that exists
     "nebari_helm_binary": sys.executable,  # any executable that exists
+    "nebari_cloud_clis": {"eks": sys.executable, "gke": sys.executable, "aks": sys.executable},
     "nebari_node_groups": {
         "general": {"labels": {"nebari.dev/node-group": "general"}},
         "gpu": {"labels": {"nebari.dev/node-group": "gpu"},
@@ -168,3 +169,12 @@ def test_k3s_airgap_binary_is_checked_against_its_sha256(tmp_path):
     assert [str(p) for p in run_case(changes, groups=K3S_GROUPS)] == [
         "k3s_airgap_dir: %s/k3s does not match its sha256 in sha256sum-amd64.txt (listed): a corrupt or wrong "
         "download" % tmp_path]
+
+
+@pytest.mark.parametrize("provider, settings", [
+    ("eks", {"cluster": "nebari-prod", "region": "eu-west-1", "profile": "nebari"}),
+    ("gke", {"cluster": "nebari-prod", "project": "my-project-123", "location": "europe-west1-b"}),
+    ("aks", {"cluster": "nebari-prod", "resource_group": "nebari-rg", "login": "msi"}),
+])
+def test_cloud_providers_with_their_settings_pass(provider, settings):
+    assert run_case({"nebari_cluster_provider": provider, "nebari_" + provider: settings}) == []

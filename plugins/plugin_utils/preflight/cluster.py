@@ -14,9 +14,8 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
     describe,
 )
 
-# Every provider of the inventory contract, and those this version of the collection can deploy to.
+# Every provider of the inventory contract.
 PROVIDERS = ("k3s", "eks", "gke", "aks", "existing")
-SUPPORTED_PROVIDERS = ("k3s", "existing")
 TLS_MODES = {
     "selfsigned": (),
     "letsencrypt": ("acme_email", "acme_server"),
@@ -48,12 +47,6 @@ def _provider(inv, problems):
         problems.add("nebari_cluster_provider", "is required (one of: %s)" % ", ".join(PROVIDERS))
     elif provider not in PROVIDERS:
         problems.add("nebari_cluster_provider", "unknown provider %s (one of: %s)" % (describe(provider), ", ".join(PROVIDERS)))
-    elif provider not in SUPPORTED_PROVIDERS:
-        problems.add(
-            "nebari_cluster_provider",
-            "provider %r is part of the inventory contract but not yet deployable by this version of the "
-            "collection (deployable now: %s)" % (provider, ", ".join(SUPPORTED_PROVIDERS)),
-        )
 
 
 def _domain(inv, problems):

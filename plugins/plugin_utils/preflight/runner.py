@@ -10,6 +10,7 @@ HOST_VARIABLES (host-level ones), and check(inventory, problems); then list it i
 from __future__ import annotations
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
+    cloud,
     cluster,
     controller,
     environments,
@@ -23,7 +24,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, k3s, controller, node_groups, users, identity, environments, components, profiles, secrets)
+CHECKS = (cluster, k3s, cloud, controller, node_groups, users, identity, environments, components, profiles, secrets)
 
 
 def variables():
