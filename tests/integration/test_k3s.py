@@ -295,6 +295,40 @@ def test_reset_needs_the_domain_as_confirmation_then_removes_k3s(machines, inven
     assert again.rc == 0 and all(again.changed(name) == 0 for name in SERVERS + AGENTS), again.stats
 
 
+def test_kube_vip_servers_join_the_first_server_agents_and_kubeconfig_the_vip(machines, inventory, k8s):
+    """From reset machines: with kube-vip the endpoint is a VIP the servers announce. No container runs here, so
+    the test does what kube-vip's leader does on a real server: it holds the VIP on the first server's interface."""
+    path, write = inventory
+    vip = os.environ.get("TH_SUBNET", "10.231.60") + ".200"
+    netns = ["ip", "-n", "nbth-k3s-server-0"]
+    subprocess.run(netns + ["addr", "add", vip + "/32", "dev", "eth0"], check=True)
+    try:
+        write(k3s_kube_vip=True, k3s_api_endpoint=vip)
+        run = cluster(path)
+        assert run.rc == 0, run.failures()
+        config = {name: starts(machines, name)[-1]["config"] for name in SERVERS + AGENTS}
+        first = "https://%s:6443" % machines["hosts"]["k3s-server-0"]["ansible_host"]
+        assert config["k3s-server-1"]["server"] == config["k3s-server-2"]["server"] == first
+        assert config["k3s-agent-0"]["server"] == "https://%s:6443" % vip
+        assert vip in config["k3s-server-0"]["tls-san"]
+        for name in SERVERS:
+            manifest = on(machines, name, "cat /var/lib/rancher/k3s/server/manifests/kube-vip.yaml")
+            documents = list(yaml.safe_load_all(manifest))
+            daemonset = next(d for d in documents if d["kind"] == "DaemonSet")
+            env = {e["name"]: e.get("value") for e in daemonset["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["address"] == vip and env["port"] == "6443" and env["cp_enable"] == "true", name
+            assert [d["kind"] for d in documents] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                                                      "DaemonSet"]
+        assert on(machines, "k3s-agent-0", "ls /var/lib/rancher/k3s/server 2>&1 | grep -c 'No such'").strip() == "1"
+        kubeconfig = path / "artifacts" / "kubeconfig"
+        assert yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == "https://%s:6443" % vip
+        again = cluster(path)
+        assert again.rc == 0 and all(again.changed(name) == 0 for name in SERVERS + AGENTS), again.stats
+    finally:
+        subprocess.run(netns + ["addr", "del", vip + "/32", "dev", "eth0"], check=False)
+        write()
+
+
 def test_preflight_refuses_an_even_number_of_servers_before_touching_a_host(machines, inventory):
     path, write = inventory
     inv = yaml.safe_load((path / "hosts.yml").read_text())

@@ -27,6 +27,9 @@ VARIABLES = (
     "k3s_disable",
     "k3s_server_config",
     "k3s_agent_config",
+    "k3s_kube_vip",
+    "k3s_kube_vip_version",
+    "k3s_kube_vip_interface",
 )
 HOST_VARIABLES = ("ansible_host",)
 # Keys the role writes itself: setting them through k3s_server_config / k3s_agent_config would fight the role.
@@ -54,6 +57,7 @@ def check(inv, problems):
     if not inv.defined("k3s_token") or inv.get("k3s_token") in (None, ""):
         problems.add("k3s_token", 'is required with provider k3s: the cluster token, k3s_token: "{{ vault_k3s_token }}"')
     _endpoint(inv, problems, servers)
+    _kube_vip(inv, problems, servers)
     _config(inv, problems)
     _airgap(inv, problems, version)
 
@@ -67,6 +71,32 @@ def is_address(value):
         return True
     except ValueError:
         return bool(DNS_SUBDOMAIN.match(value)) and not re.match(r"^[0-9.]+$", value)
+
+
+def _kube_vip(inv, problems, servers):
+    enabled = inv.get("k3s_kube_vip", False)
+    if not isinstance(enabled, bool):
+        problems.add("k3s_kube_vip", "must be true or false, got %s" % describe(enabled))
+    if enabled is not True:
+        return
+    endpoint = inv.get("k3s_api_endpoint", "")
+    try:
+        ipaddress.IPv4Address(endpoint)
+    except ValueError:
+        problems.add("k3s_api_endpoint", "kube-vip (k3s_kube_vip) announces an IPv4 address: set an unused one on the "
+                     "servers' network, got %s" % describe(endpoint))
+    else:
+        taken = [name for name in servers if inv.hosts.get(name, {}).get("ansible_host", name) == endpoint]
+        if taken:
+            problems.add("k3s_api_endpoint", "%s is the address of server %s: kube-vip needs an address no host has"
+                         % (endpoint, taken[0]))
+    version = inv.get("k3s_kube_vip_version", "v1.1.2")
+    if not isinstance(version, str) or not re.match(r"^v\d+\.\d+\.\d+$", version):
+        problems.add("k3s_kube_vip_version", "must be a kube-vip release tag such as v1.1.2, got %s" % describe(version))
+    interface = inv.get("k3s_kube_vip_interface", "")
+    if interface not in (None, "") and not (isinstance(interface, str) and re.match(r"^[\w.:@-]{1,15}$", interface)):
+        problems.add("k3s_kube_vip_interface", "must be a network interface name such as ens192, got %s"
+                     % describe(interface))
 
 
 def _endpoint(inv, problems, servers):
