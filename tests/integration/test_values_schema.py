@@ -43,6 +43,10 @@ CASES = {  # each TLS mode; and every image from a registry mirror, as an airgap
     "letsencrypt": {"nebari_tls": {"mode": "letsencrypt", "acme_email": "ops@example.com"}},
     "existing": {"nebari_tls": {"mode": "existing", "secret_name": "nebari-tls"}},
     "mirror": {"nebari_tls": {"mode": "selfsigned"}, "nebari_image_registry": MIRROR},
+    # a StorageClass and sizes, and every service's Keycloak client secret
+    "storage-and-login": {"nebari_storage": {"class": "fast-ssd", "user_home": "20Gi", "prometheus": "100Gi"},
+                          "nebari_keycloak_client_secrets": {client: "s3cret-%s" % client for client in (
+                              "jupyterhub", "conda_store", "argo-server-sso", "grafana")}},
 }
 
 
@@ -177,3 +181,39 @@ def test_a_registry_mirror_points_every_image_of_the_catalog_at_it(rendered):
         assert not outside, "%s: %s" % (release["component"], outside)
     jupyterhub = rendered["values"]["jupyterhub"]
     assert jupyterhub["hub"]["image"]["name"] == MIRROR + "/jupyterhub/k8s-hub"
+
+
+def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
+    values = rendered["values"]
+    if rendered["case"] != "storage-and-login":
+        # no class: the cluster's default StorageClass everywhere; no client secret: no Keycloak login configured
+        assert values["jupyterhub"]["singleuser"]["storage"] == {"capacity": "10Gi"}
+        assert "config" not in values["jupyterhub"]["hub"] and "envValueFrom" not in values["kube-prometheus-stack"]["grafana"]
+        assert values["argo-workflows"]["server"]["extraArgs"] == ["--auth-mode=client"]
+        return
+    assert values["jupyterhub"]["singleuser"]["storage"] == {"capacity": "20Gi", "dynamic": {"storageClass": "fast-ssd"}}
+    assert values["jupyterhub"]["hub"]["db"]["pvc"]["storageClassName"] == "fast-ssd"
+    assert values["conda-store"]["storage"] == {"size": "200Gi", "storageClass": "fast-ssd"}
+    assert values["keycloak-postgresql"]["primary"]["persistence"] == {"size": "8Gi", "storageClass": "fast-ssd"}
+    claim = values["kube-prometheus-stack"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
+    assert claim["spec"]["storageClassName"] == "fast-ssd" and claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    assert values["loki"]["singleBinary"]["persistence"]["storageClass"] == "fast-ssd"
+
+    port = os.environ.get("TB_KEYCLOAK_PORT", "18080")
+    realm = "http://127.0.0.1:%s/auth/realms/nebari/protocol/openid-connect" % port
+    hub = values["jupyterhub"]["hub"]
+    assert hub["config"]["JupyterHub"]["authenticator_class"] == "generic-oauth"
+    assert hub["config"]["GenericOAuthenticator"]["token_url"] == realm + "/token"
+    assert hub["extraEnv"]["OAUTH_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "jupyterhub-oidc", "key": "client-secret"}
+    grafana = values["kube-prometheus-stack"]["grafana"]
+    assert grafana["grafana.ini"]["auth.generic_oauth"]["auth_url"] == realm + "/auth"
+    assert grafana["envValueFrom"]["GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"]["secretKeyRef"]["name"] == \
+        "kube-prometheus-stack-oidc"
+    sso = values["argo-workflows"]["server"]["sso"]
+    assert sso["clientSecret"] == {"name": "argo-workflows-oidc", "key": "client-secret"}
+    # the secrets themselves stay in Secrets: never in the values Helm stores
+    assert "s3cret" not in json.dumps(values)
+    assert {r["component"]: r["oidc_client"] for r in rendered["releases"] if r["oidc_client"]} == {
+        "conda-store": "conda_store", "jupyterhub": "jupyterhub", "argo-workflows": "argo-server-sso",
+        "kube-prometheus-stack": "grafana"}

@@ -20,11 +20,13 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     node_groups,
     profiles,
     secrets,
+    storage,
     users,
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, k3s, cloud, controller, node_groups, users, identity, environments, components, profiles, secrets)
+CHECKS = (cluster, k3s, cloud, controller, node_groups, users, identity, environments, components, storage, profiles,
+          secrets)
 
 
 def variables():
