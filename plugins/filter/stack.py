@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.nebari.platform.plugins.plugin_utils.charts import airgap_path, flag
 
 ENTRY_DEFAULTS = {"enabled": True, "wait": True, "timeout": "5m", "values": {}, "values_template": None,
-                  "registry_values": {}, "oidc_client": None}
+                  "registry_values": {}, "oidc_client": None, "url_path": None}
 
 
 def _duration(timeout):
@@ -52,6 +52,7 @@ def component_releases(catalog, overrides=None, namespace="default", extra=None,
             "value_overrides": entry["values"] or {},
             "registry_values": entry["registry_values"] or {},
             "oidc_client": entry["oidc_client"],
+            "url_path": entry["url_path"],
         }
         local = airgap_path(chart, airgap_dir) if airgap_dir else None
         release.update(chart_reference({"path": local} if local else chart, name))

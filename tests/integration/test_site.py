@@ -84,8 +84,8 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     kubeconfig = tmp_path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     summary = (tmp_path / "artifacts" / "summary.md").read_text()
-    assert "| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-0: 1/1 |" \
-        % namespace in summary
+    assert ("| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-0: 1/1 "
+            "| https://nebari.sandbox.localhost/ |" % namespace) in summary
     assert "| sandbox-gpu-0 | gpu | 2 | yes |" in summary
 
     second = playbook(extra_vars=sandbox_vars)
