@@ -12,8 +12,7 @@ from ansible.errors import AnsibleFilterError
 EXEC_API = "client.authentication.k8s.io/v1beta1"
 # The AKS AAD server application, the audience of every AKS Entra ID token (what `kubelogin convert-kubeconfig` sets)
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
-POOL_LABELS = {"eks": "eks.amazonaws.com/nodegroup", "gke": "cloud.google.com/gke-nodepool",
-               "aks": "kubernetes.azure.com/agentpool"}
+PROVIDERS = ("eks", "gke", "aks")
 
 
 def _require(mapping, path, what):
@@ -88,7 +87,8 @@ def cloud_kubeconfig(description, provider, **options):
 
 def cloud_node_pools(description, provider):
     """Node pools of a GKE cluster resource or an AKS managed cluster (EKS lists them in a separate call:
-    pass ListNodegroups' `nodegroups`): [{name, label}] with the node label that carries the pool's name."""
+    pass ListNodegroups' `nodegroups`): [{name}]. The node label that carries a pool's name on its nodes is the
+    inventory's nebari_cloud_pool_labels (roles/nebari/vars/main.yml)."""
     if provider == "gke":
         names = [pool.get("name") for pool in description.get("nodePools") or []]
     elif provider == "aks":
@@ -98,7 +98,7 @@ def cloud_node_pools(description, provider):
         names = list(description) if isinstance(description, list) else list(description.get("nodegroups") or [])
     else:
         raise AnsibleFilterError("cloud_node_pools: provider must be one of eks, gke, aks, got %r" % (provider,))
-    return [{"name": name, "label": "%s=%s" % (POOL_LABELS[provider], name)} for name in names if name]
+    return [{"name": name} for name in names if name]
 
 
 def _version(cluster, provider):
@@ -118,7 +118,7 @@ def cloud_cluster(outputs, provider, settings=None):
     container clusters describe}; aks {cluster: az aks show, credentials: az aks get-credentials --file -}.
     settings: the inventory's nebari_eks / nebari_gke / nebari_aks (region, profile, login)."""
     settings = settings or {}
-    if provider not in POOL_LABELS:
+    if provider not in PROVIDERS:
         raise AnsibleFilterError("cloud_cluster: provider must be one of eks, gke, aks, got %r" % (provider,))
     if not isinstance(outputs, dict) or not isinstance(outputs.get("cluster"), dict):
         raise AnsibleFilterError("cloud_cluster: %s printed no cluster description" % provider)

@@ -65,14 +65,11 @@ def test_a_description_without_endpoint_names_the_field():
         cloud_kubeconfig(cluster, "openstack")
 
 
-def test_node_pools_with_the_label_nebari_maps_onto_node_groups():
+def test_node_pools_of_each_provider():
     assert cloud_node_pools(recorded("gke-cluster.json"), "gke") == [
-        {"name": "general", "label": "cloud.google.com/gke-nodepool=general"},
-        {"name": "user", "label": "cloud.google.com/gke-nodepool=user"},
-        {"name": "gpu", "label": "cloud.google.com/gke-nodepool=gpu"}]
-    assert [p["label"] for p in cloud_node_pools(recorded("aks-managed-cluster.json"), "aks")] == [
-        "kubernetes.azure.com/agentpool=general", "kubernetes.azure.com/agentpool=user",
-        "kubernetes.azure.com/agentpool=worker"]
+        {"name": "general"}, {"name": "user"}, {"name": "gpu"}]
+    assert [p["name"] for p in cloud_node_pools(recorded("aks-managed-cluster.json"), "aks")] == [
+        "general", "user", "worker"]
     assert [p["name"] for p in cloud_node_pools(recorded("eks-list-nodegroups.json"), "eks")] == [
         "general", "user", "worker", "gpu"]
 
