@@ -36,6 +36,26 @@ def placement(profile, node_groups, default_group, kind):
     return dict(group.get("labels") or {}), tolerations
 
 
+def node_group_placement(node_groups, names):
+    """Affinity and tolerations that put a workload on the nodes of any of the named groups (a DaemonSet on the GPU
+    groups, say): one node selector term per group, and every taint of those groups tolerated."""
+    terms, tolerations = [], []
+    for name in names or []:
+        group = (node_groups or {}).get(name)
+        if group is None:
+            raise AnsibleFilterError("node group %r is not in nebari_node_groups" % (name,))
+        labels = group.get("labels") or {}
+        terms.append({"matchExpressions": [{"key": key, "operator": "In", "values": [str(value)]}
+                                           for key, value in sorted(labels.items())]})
+        for taint in group.get("taints") or []:
+            toleration = {"key": taint["key"], "operator": "Equal", "value": str(taint.get("value", "")),
+                          "effect": taint["effect"]}
+            if toleration not in tolerations:
+                tolerations.append(toleration)
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+    return {"affinity": affinity if terms else {}, "tolerations": tolerations}
+
+
 def _merge(base, override):
     merged = dict(base)
     for key, value in (override or {}).items():
@@ -44,8 +64,9 @@ def _merge(base, override):
     return merged
 
 
-def jupyterlab_profiles(profiles, node_groups, default_group="user"):
-    """nebari_profiles.jupyterlab -> z2jh singleuser.profileList (KubeSpawner overrides per profile)."""
+def jupyterlab_profiles(profiles, node_groups, default_group="user", runtime_class=""):
+    """nebari_profiles.jupyterlab -> z2jh singleuser.profileList (KubeSpawner overrides per profile). GPU profiles
+    run with runtime_class when one is given (k3s: the nvidia handler, without which nvidia-smi is missing)."""
     result = []
     for profile in profiles or []:
         selector, tolerations = placement(profile, node_groups, default_group, "jupyterlab")
@@ -57,6 +78,8 @@ def jupyterlab_profiles(profiles, node_groups, default_group="user"):
                                                                                    profile["memory"]))
         if profile.get("gpus"):
             override["extra_resource_limits"] = {GPU_RESOURCE: str(profile["gpus"])}
+            if runtime_class:
+                override["extra_pod_config"] = {"runtimeClassName": runtime_class}
         if profile.get("image"):
             override["image"] = profile["image"]
         entry = {"slug": profile["name"], "display_name": profile.get("display_name") or profile["name"],
@@ -69,8 +92,9 @@ def jupyterlab_profiles(profiles, node_groups, default_group="user"):
     return result
 
 
-def dask_worker_profiles(profiles, node_groups, default_group="worker"):
-    """nebari_profiles.dask_worker -> {name: options} for the Dask Gateway cluster-options handler."""
+def dask_worker_profiles(profiles, node_groups, default_group="worker", runtime_class=""):
+    """nebari_profiles.dask_worker -> {name: options} for the Dask Gateway cluster-options handler (GPU workers
+    with runtime_class as JupyterLab's GPU profiles)."""
     result = {}
     for profile in profiles or []:
         selector, tolerations = placement(profile, node_groups, default_group, "dask_worker")
@@ -85,6 +109,8 @@ def dask_worker_profiles(profiles, node_groups, default_group="worker"):
             options["worker_threads"] = profile["threads"]
         if profile.get("gpus"):
             options["worker_extra_container_config"] = {"resources": {"limits": {GPU_RESOURCE: str(profile["gpus"])}}}
+            if runtime_class:
+                options["worker_extra_pod_config"]["runtimeClassName"] = runtime_class
         if profile.get("image"):
             options["image"] = profile["image"]
         result[profile["name"]] = _merge(options, profile.get("options"))
@@ -93,4 +119,5 @@ def dask_worker_profiles(profiles, node_groups, default_group="worker"):
 
 class FilterModule:
     def filters(self):
-        return {"jupyterlab_profiles": jupyterlab_profiles, "dask_worker_profiles": dask_worker_profiles}
+        return {"jupyterlab_profiles": jupyterlab_profiles, "dask_worker_profiles": dask_worker_profiles,
+                "node_group_placement": node_group_placement}

@@ -62,11 +62,16 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
     assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]
-    # every release of the catalog, each with its own rendered values, its pod Running on the general nodes
+    # every release of the catalog, each with its own rendered values, its pod Running on the general nodes (the
+    # device plugin's on the GPU node)
     for release in STANDINS:
+        node = "sandbox-gpu-0" if release == "nvidia-device-plugin" else "sandbox-general-0"
         pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
-        assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")], release
+        assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", node)], release
         assert k8s.read_namespaced_config_map("%s-values" % release, namespace).data["values.yaml"], release
+    plugin = yaml.safe_load(k8s.read_namespaced_config_map("nvidia-device-plugin-values", namespace)
+                            .data["values.yaml"])
+    assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in plugin["tolerations"]
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
     assert sorted((p.status.phase, p.spec.node_name) for p in pods) == [("Running", "sandbox-general-0")] * 2
     keycloak = yaml.safe_load(k8s.read_namespaced_config_map("keycloak-values", namespace).data["values.yaml"])

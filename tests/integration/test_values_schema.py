@@ -47,6 +47,9 @@ CASES = {  # each TLS mode; and every image from a registry mirror, as an airgap
     "storage-and-login": {"nebari_storage": {"class": "fast-ssd", "user_home": "20Gi", "prometheus": "100Gi"},
                           "nebari_keycloak_client_secrets": {client: "s3cret-%s" % client for client in (
                               "jupyterhub", "conda_store", "argo-server-sso", "grafana")}},
+    # k3s with NVIDIA's GPU Operator installing driver and toolkit (instead of the device plugin and role nvidia_gpu)
+    "k3s-gpu-operator": {"nebari_cluster_provider": "k3s", "nebari_metallb_addresses": ["10.0.0.240-10.0.0.250"],
+                         "nebari_gpu_plugin": "gpu-operator", "nebari_gpu_operator_driver": True},
 }
 
 
@@ -134,10 +137,13 @@ def run_dask_gateway_config(code):
 def test_gpu_profiles_select_the_gpu_nodes_and_tolerate_their_taint(rendered):
     """The sandbox's GPU profiles (inventories/sandbox/group_vars/all/profiles.yml) land on the gpu node group."""
     toleration = [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    # on k3s GPU pods run with the nvidia RuntimeClass (containerd's default runtime there is runc)
+    runtime = {"runtimeClassName": "nvidia"} if rendered["case"] == "k3s-gpu-operator" else {}
     profiles = {p["slug"]: p for p in rendered["values"]["jupyterhub"]["singleuser"]["profileList"]}
-    assert profiles["gpu"]["kubespawner_override"] == {
+    assert profiles["gpu"]["kubespawner_override"] == dict({
         "node_selector": {"nebari.dev/node-group": "gpu"}, "tolerations": toleration, "cpu_limit": 4,
-        "cpu_guarantee": 4, "mem_limit": "16G", "mem_guarantee": "16G", "extra_resource_limits": {"nvidia.com/gpu": "1"}}
+        "cpu_guarantee": 4, "mem_limit": "16G", "mem_guarantee": "16G", "extra_resource_limits": {"nvidia.com/gpu": "1"}},
+        **({"extra_pod_config": runtime} if runtime else {}))
     assert profiles["small"]["default"] and profiles["small"]["kubespawner_override"]["node_selector"] == {
         "nebari.dev/node-group": "user"}
 
@@ -146,12 +152,32 @@ def test_gpu_profiles_select_the_gpu_nodes_and_tolerate_their_taint(rendered):
     (select,) = options.fields
     assert (select.field, select.options, select.default) == ("worker_profile", ["small", "gpu"], "small")
     gpu = options.handler(type("Chosen", (), {"worker_profile": "gpu"}))
-    assert gpu["worker_extra_pod_config"] == {"nodeSelector": {"nebari.dev/node-group": "gpu"}, "tolerations": toleration}
+    assert gpu["worker_extra_pod_config"] == dict({"nodeSelector": {"nebari.dev/node-group": "gpu"},
+                                                   "tolerations": toleration}, **runtime)
     assert gpu["worker_extra_container_config"] == {"resources": {"limits": {"nvidia.com/gpu": "1"}}}
     assert (gpu["worker_cores_limit"], gpu["worker_memory_limit"], gpu["worker_threads"]) == (4, "16G", 1)
     small = options.handler(type("Chosen", (), {"worker_profile": "small"}))
     assert small["worker_extra_pod_config"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
     assert "worker_extra_container_config" not in small
+
+
+def test_the_gpu_release_runs_on_the_gpu_node_group(rendered):
+    """Device plugin by default (provider existing: no RuntimeClass); GPU Operator with driver and toolkit on k3s."""
+    enabled = {r["component"] for r in rendered["releases"] if r["enabled"]}
+    toleration = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    terms = [{"matchExpressions": [{"key": "nebari.dev/node-group", "operator": "In", "values": ["gpu"]}]}]
+    if rendered["case"] != "k3s-gpu-operator":
+        assert "nvidia-device-plugin" in enabled and "gpu-operator" not in enabled
+        plugin = rendered["values"]["nvidia-device-plugin"]
+        assert plugin["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+            "nodeSelectorTerms": terms}
+        assert toleration in plugin["tolerations"] and "runtimeClassName" not in plugin
+        return
+    assert "gpu-operator" in enabled and "nvidia-device-plugin" not in enabled
+    operator = rendered["values"]["gpu-operator"]
+    assert operator["driver"] == {"enabled": True} and operator["toolkit"]["enabled"] is True
+    assert {"name": "CONTAINERD_SOCKET", "value": "/run/k3s/containerd/containerd.sock"} in operator["toolkit"]["env"]
+    assert operator["daemonsets"]["tolerations"] == [toleration]
 
 
 def image_references(values, path=""):

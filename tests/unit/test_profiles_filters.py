@@ -1,9 +1,13 @@
-"""Filters of the stack layer: jupyterlab_profiles and dask_worker_profiles."""
+"""Filters of the stack layer: jupyterlab_profiles, dask_worker_profiles and node_group_placement."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.filter.profiles import dask_worker_profiles, jupyterlab_profiles
+from ansible_collections.nebari.platform.plugins.filter.profiles import (
+    dask_worker_profiles,
+    jupyterlab_profiles,
+    node_group_placement,
+)
 
 GROUPS = {
     "user": {"labels": {"nebari.dev/node-group": "user"}},
@@ -44,3 +48,25 @@ def test_dask_worker_options_keep_requests_below_limits_and_merge_options_last()
 def test_an_unknown_node_group_is_named():
     with pytest.raises(AnsibleFilterError, match=r"nebari_profiles.dask_worker \(x\): node group 'highmem'"):
         dask_worker_profiles([{"name": "x", "node_group": "highmem"}], GROUPS)
+
+
+def test_gpu_profiles_run_with_the_runtime_class_and_cpu_profiles_without():
+    profiles = jupyterlab_profiles([{"name": "cpu", "cpu": 2}, {"name": "gpu", "gpus": 1}], GROUPS, "user", "nvidia")
+    assert "extra_pod_config" not in profiles[0]["kubespawner_override"]
+    assert profiles[1]["kubespawner_override"]["extra_pod_config"] == {"runtimeClassName": "nvidia"}
+    workers = dask_worker_profiles([{"name": "cpu"}, {"name": "gpu", "gpus": 1}], GROUPS, "worker", "nvidia")
+    assert "runtimeClassName" not in workers["cpu"]["worker_extra_pod_config"]
+    assert workers["gpu"]["worker_extra_pod_config"]["runtimeClassName"] == "nvidia"
+    assert "extra_pod_config" not in jupyterlab_profiles([{"name": "gpu", "gpus": 1}], GROUPS)[0]["kubespawner_override"]
+
+
+def test_node_group_placement_selects_any_of_the_groups_and_tolerates_their_taints():
+    placement = node_group_placement(GROUPS, ["a100", "t4"])
+    assert placement["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "gpu", "operator": "In", "values": ["a100"]}]},
+                              {"matchExpressions": [{"key": "gpu", "operator": "In", "values": ["t4"]}]}]}
+    assert placement["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "",
+                                         "effect": "NoSchedule"}]
+    assert node_group_placement(GROUPS, []) == {"affinity": {}, "tolerations": []}
+    with pytest.raises(AnsibleFilterError, match="'v100' is not in nebari_node_groups"):
+        node_group_placement(GROUPS, ["v100"])
