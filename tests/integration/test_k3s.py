@@ -22,6 +22,7 @@ import time
 import pytest
 import yaml
 
+import gpuhost
 from conftest import BIN, ROOT
 from faultproxy import FaultProxy
 
@@ -52,6 +53,8 @@ def machines(testbed, k8s):
                   "printf 'K3S_STANDIN_API=%s\\nK3S_STANDIN_KUBECONFIG=/etc/k3s-standin/kubeconfig\\n' "
                   "> /etc/default/%s" % (encoded, forwarder.address, unit))
         on(hosts, name, script)
+    for name in AGENTS:  # the agents are GPU nodes: preflight looks for their GPU (tests/integration/gpuhost.py)
+        on(hosts, name, gpuhost.fake_gpu())
     yield hosts
     subprocess.run([TESTHOSTS, "down"] + SERVERS + AGENTS, capture_output=True, check=False)
     forwarder.close()
@@ -73,6 +76,22 @@ def airgap_dir(path, version=VERSION):
     return str(path)
 
 
+def k3s_site_vars(tmp_path, token=TOKEN):
+    """What every inventory of the test machines sets: provider k3s, a domain, the kubeconfig under tmp_path, the
+    secrets preflight asks for (as vault references), MetalLB's pool; helm is never run."""
+    return {
+        "nebari_cluster_provider": "k3s",
+        "nebari_domain": "nebari.example.com",
+        "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig"),
+        "nebari_helm_binary": shutil.which("true"),
+        "nebari_keycloak_admin_password": "{{ vault_keycloak_admin_password }}",
+        "vault_keycloak_admin_password": "unused",
+        "nebari_metallb_addresses": ["10.231.60.240-10.231.60.250"],
+        "k3s_token": "{{ vault_k3s_token }}",
+        "vault_k3s_token": token,
+    }
+
+
 @pytest.fixture(scope="module")
 def inventory(machines, tmp_path_factory):
     """Write an inventory of the machines; returns (path, write(vars)) so a test can change group vars.
@@ -92,21 +111,14 @@ def inventory(machines, tmp_path_factory):
                      "k3s_agents": {"hosts": {name: host(name, "gpu") for name in AGENTS}}}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inv))
     (tmp_path / "group_vars" / "all").mkdir(parents=True)
-    base = {
-        "nebari_cluster_provider": "k3s",
-        "nebari_domain": "nebari.example.com",
-        "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig"),
-        "nebari_helm_binary": shutil.which("true"),
-        "nebari_keycloak_admin_password": "{{ vault_keycloak_admin_password }}",
-        "vault_keycloak_admin_password": "unused",
-        "nebari_metallb_addresses": ["10.231.60.240-10.231.60.250"],
-        "k3s_token": "{{ vault_k3s_token }}",
-        "vault_k3s_token": TOKEN,
+    base = dict(k3s_site_vars(tmp_path), **{
         "k3s_airgap_dir": airgap_dir(tmp_path / "airgap"),
         # the machines have no package source and may not touch the host's kernel (docs/k3s.md)
         "k3s_install_packages": False,
         "k3s_apply_kernel_settings": False,
-    }
+        "nvidia_gpu_sysfs": gpuhost.SYSFS,
+        "nvidia_gpu_procfs": gpuhost.PROCFS,
+    })
 
     def write(**changes):
         values = dict(base, **changes)

@@ -56,10 +56,11 @@ def test_bad_inventory_fails_at_preflight_and_changes_nothing(case, playbook, sa
 @pytest.mark.parametrize("name", ["k3s", "eks", "gke", "aks", "existing"])
 def test_sample_inventory_passes_preflight(name, playbook, testbed, tmp_path):
     """The sample inventories users copy are valid as shipped; only what this machine lacks is pointed elsewhere:
-    the cloud CLIs (any executable will do for preflight), helm, and the kubeconfig of provider existing."""
+    the cloud CLIs (any executable will do for preflight), helm, and the kubeconfig of provider existing. The GPU
+    hosts' own check (tag gpu) is left out: no machine answers at the sample addresses (test_nvidia_gpu.py runs it)."""
     run = playbook("playbooks/preflight.yml", inventory=os.path.join(ROOT, "inventories", name), extra_vars={
         "nebari_cloud_clis": {"eks": sys.executable, "gke": sys.executable, "aks": sys.executable},
         "nebari_helm_binary": testbed["helm"], "nebari_existing_kubeconfig": testbed["kubeconfig"],
-        "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")})
+        "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}, args=["--skip-tags", "gpu"])
     assert run.rc == 0, run.failure_messages() or run.stderr
     assert not (tmp_path / "artifacts").exists()

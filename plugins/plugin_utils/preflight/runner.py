@@ -14,6 +14,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     cluster,
     controller,
     environments,
+    gpu,
     identity,
     components,
     k3s,
@@ -25,8 +26,8 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, k3s, cloud, controller, node_groups, users, identity, environments, components, storage, profiles,
-          secrets)
+CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, environments, components, storage,
+          profiles, secrets)
 
 
 def variables():
