@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import subprocess
 import time
@@ -92,6 +93,16 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     assert ("| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-0: 1/1 "
             "| https://nebari.sandbox.localhost/ |" % namespace) in summary
     assert "| sandbox-gpu-0 | gpu | 2 | yes |" in summary
+    # the same as data, for CI jobs and AWX to keep as an artifact
+    report = json.loads((tmp_path / "artifacts" / "summary.json").read_text())
+    assert (report["domain"], report["provider"]) == ("nebari.sandbox.localhost", "existing")
+    jupyterhub = [rel for rel in report["releases"] if rel["component"] == "jupyterhub"][0]
+    assert jupyterhub == {"component": "jupyterhub", "release": "jupyterhub", "chart": "nebari-standin-0.1.0",
+                          "app_version": "standin", "namespace": namespace, "status": "deployed",
+                          "pods": [{"node": "sandbox-general-0", "ready": 1, "total": 1}],
+                          "url": "https://nebari.sandbox.localhost/"}
+    assert {"name": "sandbox-gpu-0", "group": "gpu", "gpus": 2, "ready": True} in [
+        {key: node[key] for key in ("name", "group", "gpus", "ready")} for node in report["nodes"]]
 
     second = playbook(extra_vars=sandbox_vars)
     assert second.rc == 0, second.failure_messages()
