@@ -232,7 +232,7 @@ def api_request(api, method, path, body):
     conn.sock = context.wrap_socket(socket.create_connection((host, port), timeout=10),
                                     server_hostname=cluster.get("tls-server-name", host))
     content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
-    conn.request(method, path, json.dumps(body), {"Content-Type": content_type})
+    conn.request(method, path, None if body is None else json.dumps(body), {"Content-Type": content_type})
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -257,10 +257,26 @@ def register_node(api, name, command, config):
     status, body = api_request(api, "POST", "/api/v1/nodes", node)
     if status not in (201, 409):  # 409: registered before, kept as it is (as a kubelet does)
         fail("registering node %s: HTTP %s %s" % (name, status, body[:200]))
-    status, body = api_request(api, "PATCH", "/api/v1/nodes/%s/status" % name,
-                               {"status": {"nodeInfo": {"kubeletVersion": VERSION, "kubeProxyVersion": VERSION}}})
-    if status != 200:
-        fail("reporting the version of node %s: HTTP %s %s" % (name, status, body[:200]))
+    # kwok initialises a new Node's status (its own version where none is set) until the Node is Ready; a version
+    # reported before that can be overwritten by kwok's write of the status it read earlier. Report it once kwok
+    # is done, and check it held.
+    deadline = time.time() + 60
+    while True:
+        status, body = api_request(api, "GET", "/api/v1/nodes/%s" % name, None)
+        conditions = (json.loads(body).get("status") or {}).get("conditions") or [] if status == 200 else []
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    for dummy in range(10):
+        status, body = api_request(api, "PATCH", "/api/v1/nodes/%s/status" % name,
+                                   {"status": {"nodeInfo": {"kubeletVersion": VERSION, "kubeProxyVersion": VERSION}}})
+        if status != 200:
+            fail("reporting the version of node %s: HTTP %s %s" % (name, status, body[:200]))
+        time.sleep(0.5)
+        check, current = api_request(api, "GET", "/api/v1/nodes/%s" % name, None)
+        if check == 200 and ((json.loads(current).get("status") or {}).get("nodeInfo") or {}).get(
+                "kubeletVersion") == VERSION:
+            break
     return bool((json.loads(body).get("spec") or {}).get("unschedulable"))
 
 
