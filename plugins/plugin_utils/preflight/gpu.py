@@ -49,8 +49,8 @@ def check(inv, problems):
         if branch not in branches:
             problems.add("nvidia_gpu_driver_branch", "%s is not a driver branch the role installs (%s)"
                          % (describe(inv.get("nvidia_gpu_driver_branch")), ", ".join(branches)))
-    version = inv.get("nvidia_gpu_toolkit_version", "1.18.0")
-    if not (isinstance(version, str) and TOOLKIT_VERSION.match(version)):
+    version = inv.get("nvidia_gpu_toolkit_version")
+    if inv.defined("nvidia_gpu_toolkit_version") and not (isinstance(version, str) and TOOLKIT_VERSION.match(version)):
         problems.add("nvidia_gpu_toolkit_version", "must be a toolkit release such as 1.18.0, got %s"
                      % describe(version))
     _repositories(inv.get("nvidia_gpu_repositories", []), problems)
