@@ -48,10 +48,12 @@ options:
     description: Whether the e-mail address counts as verified; left as it is when not given.
     type: bool
   groups:
-    description: Group names or paths the user is in, exactly.
+    description:
+      - Group names or paths the user is in, exactly.
+      - When not given, an existing user's groups are left as they are and a new user gets the realm's default
+        groups.
     type: list
     elements: str
-    default: []
   attributes:
     description: Attributes to set; other attributes are left alone.
     type: dict

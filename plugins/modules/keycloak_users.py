@@ -54,10 +54,12 @@ options:
         description: Whether the e-mail address counts as verified; left as it is when not given.
         type: bool
       groups:
-        description: Group names or paths the user is in, exactly. Every group must exist in the realm.
+        description:
+          - Group names or paths the user is in, exactly. Every group must exist in the realm.
+          - When not given, an existing user's groups are left as they are and a new user gets the realm's default
+            groups.
         type: list
         elements: str
-        default: []
       attributes:
         description: Attributes to set (name to value or list of values); other attributes are left alone.
         type: dict

@@ -188,3 +188,15 @@ def test_keycloak_user_one_user(playbook, testbed, admin, realm):
     assert run(dict(user, groups=["analyst"]))[1]["user"]["join"] == ["/analyst"]
     assert run(user, state="absent")[1]["user_action"] == "removed"
     assert admin.user(realm, "erin") is None
+
+
+def test_an_entry_without_groups_keeps_the_users_memberships(reconcile, admin, realm):
+    """As the Classic import writes users from export-users (which lists no memberships): nobody loses a group."""
+    first, dummy = reconcile(USERS)
+    assert first.rc == 0, first.failure_messages()
+    bare = [dict((k, v) for k, v in user.items() if k not in ("groups", "password")) for user in USERS]
+    second, module = reconcile(bare + [{"username": "dana", "email": "dana@example.com"}])
+    assert second.rc == 0, second.failure_messages()
+    assert actions(module) == {"dana": "created"}
+    assert admin.user(realm, "casey")["groups"] == ["/admin", "/developer"]
+    assert admin.user(realm, "dana")["groups"] == []  # the realm's default groups: this test realm has none

@@ -104,3 +104,15 @@ def test_a_group_that_does_not_exist_fails_that_user_only():
                            known_groups=GROUPS))
     assert actions["alia"].kind == "failed" and "/wizards" in actions["alia"]["msg"]
     assert actions["blake"].kind == "created"
+
+
+def test_an_entry_without_groups_keeps_memberships_and_a_new_user_keeps_the_default_groups():
+    """Imported users (nebari keycloak export-users has no memberships) must not lose their groups."""
+    current = [kc_user("alia")]
+    actions = by_user(plan([{"username": "alia"}, {"username": "blake"}], current, {"id-alia": ["/admin"]},
+                           known_groups=GROUPS, default_groups=["/analyst", "/users"]))
+    assert actions["alia"].kind == "unchanged"
+    assert "groups" not in actions["blake"]["representation"] and not actions["blake"].get("leave")
+    assert actions["blake"]["after"]["groups"] == ["/analyst", "/users"]
+    (empty,) = plan([{"username": "alia", "groups": []}], current, {"id-alia": ["/admin"]}, known_groups=GROUPS)
+    assert empty["leave"] == ["/admin"]  # groups: [] still means no group

@@ -35,7 +35,7 @@ def user_argument_spec():
         last_name=dict(type="str"),
         enabled=dict(type="bool", default=True),
         email_verified=dict(type="bool"),
-        groups=dict(type="list", elements="str", default=[]),
+        groups=dict(type="list", elements="str"),
         attributes=dict(type="dict", default={}),
         password=dict(type="str", no_log=True),
     )
@@ -54,7 +54,9 @@ def normalize_user(user):
         attributes[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
     attributes[MARKER] = [MARKER_VALUE]
     desired["attributes"] = attributes
-    desired["groups"] = sorted(set(group_path(g) for g in user.get("groups") or []))
+    # no groups: an existing user's memberships are left as they are, a new user gets the realm's default groups
+    groups = user.get("groups")
+    desired["groups"] = None if groups is None else sorted(set(group_path(g) for g in groups))
     if user.get("password"):
         desired["password"] = user["password"]
     return desired
@@ -85,7 +87,7 @@ def plan(desired_users, current_users, memberships, absent=(), prune=False, adop
     wanted_names = set(user["username"] for user in wanted)
     actions = []
     for want in wanted:
-        missing = [g for g in want["groups"] if known_groups is not None and g not in known_groups]
+        missing = [g for g in want["groups"] or () if known_groups is not None and g not in known_groups]
         if missing:
             actions.append(Action(action="failed", username=want["username"],
                                   msg="groups do not exist in the realm: %s" % ", ".join(missing)))
@@ -121,11 +123,13 @@ def plan(desired_users, current_users, memberships, absent=(), prune=False, adop
 
 
 def _create(want, default_groups=()):
-    representation = {key: copy.deepcopy(value) for key, value in want.items() if key not in ("password",)}
-    leave = sorted(set(default_groups) - set(want["groups"]))
+    representation = {key: copy.deepcopy(value) for key, value in want.items()
+                      if key != "password" and value is not None}
+    groups = default_groups if want["groups"] is None else want["groups"]
+    leave = sorted(set(default_groups) - set(groups))
     if want.get("password"):
         representation["credentials"] = [{"type": "password", "value": want["password"], "temporary": True}]
-    after = _view(representation, want["groups"])
+    after = _view(representation, groups)
     if want.get("password"):
         after["password"] = REDACTED
     return Action(action="created", username=want["username"], representation=representation, before=None,
@@ -137,7 +141,7 @@ def _update(want, have, groups):
     current_attributes = have.get("attributes") or {}
     attributes = dict((name, value) for name, value in want["attributes"].items()
                       if current_attributes.get(name) != value)
-    wanted_groups = set(want["groups"])
+    wanted_groups = groups if want["groups"] is None else set(want["groups"])
     join = sorted(wanted_groups - groups)
     leave = sorted(groups - wanted_groups)
     if not fields and not attributes and not join and not leave:
@@ -183,7 +187,8 @@ def _apply_one(client, realm, action, group_ids):
     users = client.realm_path(realm, "users")
     if action.kind == "created":
         body = {k: v for k, v in action["representation"].items() if k != "groups"}
-        body["groups"] = action["representation"]["groups"]
+        if "groups" in action["representation"]:
+            body["groups"] = action["representation"]["groups"]
         try:
             client.request("POST", users, body)
         except KeycloakError as exc:
