@@ -1,0 +1,511 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nebari.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A Nebari Classic nebari-config.yaml as the inventory contract of nebari.platform.
+
+convert(config) returns a Conversion: the inventory variables, the secrets (vault_* values, kept out of the plain
+variables), and every key of the input that has no counterpart, each with the reason. Every key of the input is
+either mapped or reported: the walk at the end finds any key no rule consumed. Bad input raises ClassicError naming
+the key, before anything is written. docs/classic.md holds the table of keys and what each becomes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import string
+
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic import profiles
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
+from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import service_secrets
+
+# Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
+OLDEST = (2024, 1, 1)
+PROVIDERS = {"local": "existing", "existing": "existing", "aws": "eks", "gcp": "gke", "azure": "aks"}
+SECTIONS = {"local": "local", "existing": "existing", "aws": "amazon_web_services", "gcp": "google_cloud_platform",
+            "azure": "azure"}
+# the node label each cloud gives a node of pool <name>: Classic's profiles select cloud node groups with it
+POOL_LABELS = {"aws": ("eks.amazonaws.com/nodegroup", "dedicated"), "gcp": ("cloud.google.com/gke-nodepool",),
+               "azure": ("azure-node-pool",)}
+TLS = {"self-signed": "selfsigned", "lets-encrypt": "letsencrypt", "existing": "existing"}
+SAFE = set(string.ascii_letters + string.digits) - {"a"}
+NODE_GROUP = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SECRET_KEY = re.compile(r"(password|secret|token|private_?key|access_?key|credential)", re.I)
+MISSING = object()
+CLUSTER = "the cluster exists already: the collection connects to it and never changes its size, version or network"
+# Keys with no counterpart, and why (a key listed here is reported, never silently dropped)
+REASONS = {
+    "prevent_deploy": "Classic's guard against deploys; preview a run with --check --diff instead",
+    "ci_cd": "Classic's generated CI pipelines; the collection's GitOps runner replaces them (docs/gitops.md)",
+    "terraform_state": "the collection keeps no Terraform state",
+    "tf_extensions": "Terraform extensions have no counterpart; install them as nebari_extra_releases",
+    "theme": "Nebari's JupyterHub theme templates are not part of the collection's JupyterHub; set the hub's "
+             "templates in nebari_components.jupyterhub.values",
+    "dns": "the collection manages no DNS records: point nebari_domain at the ingress address",
+    "ingress": "Traefik's Terraform overrides: set them as nebari_components.traefik.values",
+    "jupyterlab": "JupyterLab settings (default and gallery settings, idle culler, initial repositories) are not "
+                  "rendered by the collection; set them in nebari_components.jupyterhub.values",
+    "jhub_apps": "jhub-apps is not part of the collection's stack",
+    "telemetry": "jupyterlab-pioneer telemetry is not part of the collection's stack",
+    "external_container_reg": "registry credentials: create an image pull secret in the cluster (any secret in "
+                              "it is kept in the vault file)",
+    "conda_store.image": "the collection's conda-store chart pins its own conda-store release",
+    "conda_store.image_tag": "the collection's conda-store chart pins its own conda-store release",
+    "conda_store.extra_settings": "set conda-store settings in nebari_components.conda-store.values",
+    "conda_store.extra_config": "set conda-store settings in nebari_components.conda-store.values",
+    "conda_store.worker": "set the worker's resources in nebari_components.conda-store.values",
+    "conda_store.object_storage": "conda-store keeps its artifacts on its volume (nebari_storage.conda_store)",
+    "storage.type": "the services' volumes use a StorageClass (nebari_storage.class), not a shared filesystem",
+    "storage.shared_filesystem": "each JupyterLab user gets a volume of nebari_storage.user_home instead of one "
+                                 "shared NFS volume",
+    "ceph": "the services' volumes use a StorageClass: name it in nebari_storage.class",
+    "monitoring.minio_enabled": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
+    "monitoring.overrides.minio": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
+    "monitoring.healthchecks": "Nebari's healthchecks are not part of the collection's stack",
+    "argo_workflows.nebari_workflow_controller": "Nebari's workflow controller is not part of the collection",
+    "security.keycloak.themes": "Keycloak themes: set them in nebari_components.keycloak.values",
+}
+AUTH_REASON = ("sign-in with %s is an identity provider of the realm, which the collection does not manage: add it "
+               "in Keycloak (its secrets are kept in the vault file)")
+
+
+class Conversion:
+    """The result: variables (plain), secrets (vault_* name -> value, None: to generate) and unmapped keys."""
+
+    def __init__(self):
+        self.variables = {}
+        self.secrets = {}
+        self.unmapped = []  # [{"key": dotted path, "reason": ...}]
+        self.notes = []
+
+
+def convert(config, users=None, user_groups=(), user_notes=()):
+    """nebari-config.yaml (parsed) -> Conversion. users: nebari_users from an export, if any."""
+    return _Converter(config).run(users, user_groups, user_notes)
+
+
+class _Converter:
+    def __init__(self, config):
+        if not isinstance(config, dict):
+            raise ClassicError("", "nebari-config.yaml must be a YAML mapping of Nebari Classic's keys, got %s"
+                               % type(config).__name__)
+        self.config = config
+        self.out = Conversion()
+        self.consumed = set()
+
+    # --- bookkeeping --------------------------------------------------------------------------------------------
+    def get(self, key, default=None):
+        """The value at a dotted key, marked as consumed."""
+        self.consumed.add(key)
+        return self.peek(key, default)
+
+    def peek(self, key, default=None):
+        """The value at a dotted key; its keys are still to be consumed one by one."""
+        value = self.config
+        for part in key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return default
+            value = value[part]
+        return value
+
+    def skip(self, key, reason):
+        if self._present(key) and key not in self.consumed:
+            self.out.unmapped.append({"key": key, "reason": reason})
+            self.consumed.add(key)
+            self._keep_secrets(key, self.get(key))
+
+    def report(self, key, reason):
+        """A key (inside a list, which skip cannot reach) with no counterpart."""
+        self.out.unmapped.append({"key": key, "reason": reason})
+
+    def _present(self, key):
+        return self.peek(key, MISSING) is not MISSING
+
+    def _keep_secrets(self, key, value):
+        """Secrets inside an unmapped key go to the vault file (named after their key), not into plain vars."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self._keep_secrets("%s.%s" % (key, k), v)
+        elif isinstance(value, str) and value and is_secret_key(key.rsplit(".", 1)[-1]):
+            self.out.secrets["vault_classic_" + re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")] = value
+
+    def vaulted(self, value, path, key=""):
+        """value with every secret-looking string moved into the vault file and replaced by its reference."""
+        if isinstance(value, dict):
+            return dict((k, self.vaulted(v, "%s_%s" % (path, k), str(k))) for k, v in value.items())
+        if isinstance(value, list):
+            return [self.vaulted(v, "%s_%d" % (path, i), key) for i, v in enumerate(value)]
+        if isinstance(value, str) and value and "{{" not in value and is_secret_key(key):
+            var = "vault_" + re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+            self.out.secrets[var] = value
+            self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
+            return "{{ %s }}" % var
+        return value
+
+    # --- the walk -------------------------------------------------------------------------------------------------
+    def run(self, users, user_groups, user_notes):
+        self.version()
+        provider = self.get("provider", "local")
+        if provider not in PROVIDERS:
+            raise ClassicError("provider", "%r is not a provider of Nebari Classic the importer knows (%s)"
+                               % (provider, ", ".join(PROVIDERS)))
+        v = self.out.variables
+        v["nebari_cluster_provider"] = PROVIDERS[provider]
+        project = self.get("project_name")
+        if not (isinstance(project, str) and project):
+            raise ClassicError("project_name", "is required (Classic names the cluster <project_name>-<namespace>)")
+        namespace = self.get("namespace", "dev")
+        v["nebari_namespace"] = namespace
+        domain = self.get("domain")
+        if not (isinstance(domain, str) and domain):
+            raise ClassicError("domain", "is not set: Classic then used the load balancer's address, the collection "
+                               "needs the DNS name users reach Nebari at; add domain to the file")
+        v["nebari_domain"] = domain
+        v["nebari_tls"] = self.tls()
+        node_groups = self.cluster(provider, "%s-%s" % (_escaped(project, provider), namespace))
+        v["nebari_node_groups"] = node_groups
+        pool_label = POOL_LABELS.get(provider, ())
+        v["nebari_profiles"] = {
+            "jupyterlab": profiles.jupyterlab(self.get("profiles.jupyterlab", _default_profiles("jupyterlab")),
+                                              node_groups, "profiles.jupyterlab", self.report, pool_label),
+            "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", _default_profiles("dask_worker")),
+                                                node_groups, "profiles.dask_worker", pool_label),
+        }
+        if provider in ("local", "existing") and any(g.get("gpu") for g in node_groups.values()):
+            v["nebari_gpu_plugin"] = "none"
+            gpu_groups = ", ".join(n for n, g in node_groups.items() if g.get("gpu"))
+            self.out.notes.append("GPU profiles select node group(s) %s; Classic installed nothing for GPUs on %s "
+                                  "clusters, so nebari_gpu_plugin is none (set device-plugin or gpu-operator to have "
+                                  "the collection install one)" % (gpu_groups, provider))
+        self.storage()
+        self.components()
+        self.environments()
+        self.identity(users, user_groups)
+        self.out.notes.extend(user_notes)
+        for key, reason in REASONS.items():
+            self.skip(key, reason)
+        self.unknown(self.config, "")
+        return self.out
+
+    def version(self):
+        version = self.get("nebari_version")
+        if "qhub_version" in self.config:
+            raise ClassicError("qhub_version", "this is a QHub configuration, older than the importer knows: run "
+                               "`nebari upgrade -c nebari-config.yaml` with Nebari Classic 2024.1.1 or later first")
+        parts = re.match(r"^(\d+)\.(\d+)\.(\d+)", str(version or ""))
+        if not parts:
+            raise ClassicError("nebari_version", "must be the Nebari Classic release that wrote the file, such as "
+                               "2025.6.1, got %r" % (version,))
+        if tuple(int(p) for p in parts.groups()) < OLDEST:
+            raise ClassicError("nebari_version", "%s is older than the importer knows (%s and later): run `nebari "
+                               "upgrade -c nebari-config.yaml` with a newer Nebari Classic first"
+                               % (version, ".".join(map(str, OLDEST))))
+
+    def tls(self):
+        certificate = self.peek("certificate") or {"type": "self-signed"}
+        kind = certificate.get("type", "self-signed") if isinstance(certificate, dict) else certificate
+        if kind == "disabled":
+            self.skip("certificate.type", "the collection always serves HTTPS: the inventory uses a self-signed "
+                      "certificate (nebari_tls mode selfsigned)")
+            return {"mode": "selfsigned"}
+        if kind not in TLS:
+            raise ClassicError("certificate.type", "%r has no counterpart (the collection serves HTTPS with one of "
+                               "%s)" % (kind, ", ".join(TLS)))
+        tls = {"mode": TLS[kind]}
+        if kind == "lets-encrypt":
+            if not certificate.get("acme_email"):
+                raise ClassicError("certificate.acme_email", "is required with type lets-encrypt")
+            tls["acme_email"] = certificate["acme_email"]
+            if certificate.get("acme_server"):
+                tls["acme_server"] = certificate["acme_server"]
+            self.get("certificate.acme_server")
+        if kind == "existing":
+            if not certificate.get("secret_name"):
+                raise ClassicError("certificate.secret_name", "is required with type existing")
+            tls["secret_name"] = certificate["secret_name"]
+        for key in ("type", "acme_email", "secret_name"):
+            self.get("certificate." + key)
+        if certificate.get("acme_challenge_type", "tls") == "tls":
+            self.get("certificate.acme_challenge_type")
+        self.skip("certificate.acme_challenge_type", "the collection's Let's Encrypt uses the tls challenge; a DNS "
+                  "challenge needs your own issuer and a certificate of type existing")
+        return tls
+
+    def cluster(self, provider, cluster):
+        """The provider's section -> how the collection reaches the cluster; its node groups -> nebari_node_groups."""
+        section = SECTIONS[provider]
+        settings = self.peek(section) or {}
+        v = self.out.variables
+        if provider in ("local", "existing"):
+            v["nebari_existing_kubeconfig"] = "~/.kube/config"
+            if settings.get("kube_context"):
+                v["nebari_existing_context"] = settings["kube_context"]
+            self.get(section + ".kube_context")
+            self.skip(section + ".kubeconfig_filename", "the kubeconfig is nebari_existing_kubeconfig")
+            if provider == "local":
+                self.out.notes.append("provider local: Classic ran on a kind cluster it created; the collection "
+                                      "connects to it as provider existing (or deploy k3s: see playbooks/init.yml)")
+            selectors = self.get(section + ".node_selectors") or dict(
+                (name, {"key": "kubernetes.io/os", "value": "linux"}) for name in ("general", "user", "worker"))
+            groups = {}
+            for name, selector in selectors.items():
+                where = "%s.node_selectors.%s" % (section, name)
+                _group_name(name, where)
+                if not (isinstance(selector, dict) and selector.get("key") and "value" in selector):
+                    raise ClassicError(where, "must be {key: <label>, value: <value>}")
+                groups[name] = {"labels": {selector["key"]: str(selector["value"])}}
+            return groups
+        if provider == "aws":
+            v["nebari_eks"] = {"cluster": cluster, "region": settings.get("region")}
+            self.get(section + ".region")
+        elif provider == "gcp":
+            v["nebari_gke"] = {"cluster": cluster, "project": settings.get("project"),
+                               "location": settings.get("region")}
+            for key in ("project", "region"):
+                self.get("%s.%s" % (section, key))
+        else:
+            v["nebari_aks"] = {"cluster": cluster, "resource_group": settings.get("resource_group_name") or cluster}
+            self.get(section + ".resource_group_name")
+        for key in settings:
+            if key != "node_groups":
+                self.skip("%s.%s" % (section, key), CLUSTER)
+        groups = {}
+        classic_groups = settings.get("node_groups") or dict((n, {}) for n in ("general", "user", "worker"))
+        self.get(section + ".node_groups")
+        for name, group in classic_groups.items():
+            where = "%s.node_groups.%s" % (section, name)
+            _group_name(name, where)
+            group = group or {}
+            entry = {"labels": {"nebari.dev/node-group": name}}
+            taints = group.get("taints")
+            if taints is None and name != "general":
+                taints = ["dedicated=nebari:NoSchedule"]  # Classic's default taint of every other group
+            if taints:
+                entry["taints"] = [_taint(t, "%s.taints" % where) for t in taints]
+            if group.get("gpu") or group.get("guest_accelerators") or (
+                    provider == "azure" and re.match(r"^Standard_N", str(group.get("instance", "")))):
+                entry["gpu"] = True
+            if group.get("labels"):
+                entry["labels"].update(dict((k, str(x)) for k, x in group["labels"].items()))
+            for key in group:
+                if key not in ("taints", "gpu", "labels"):
+                    self.skip("%s.%s" % (where, key), CLUSTER)
+            groups[name] = entry
+        return groups
+
+    def storage(self):
+        storage = {}
+        size = self.get("storage.conda_store")
+        if size:
+            storage["conda_store"] = str(size)
+        if storage:
+            self.out.variables["nebari_storage"] = storage
+
+    def components(self):
+        components = {}
+
+        def component(name, enabled=None, values=None):
+            entry = components.setdefault(name, {})
+            if enabled is not None:
+                entry["enabled"] = bool(enabled)
+            if values:
+                entry["values"] = _merge(entry.get("values", {}), self.vaulted(values, name.replace("-", "_")))
+
+        images = self.peek("default_images") or {}
+        places = {"jupyterlab": ("jupyterhub", ("singleuser", "image")), "jupyterhub": ("jupyterhub", ("hub", "image")),
+                  "dask_worker": ("dask-gateway", ("gateway", "backend", "image"))}
+        for key, image in images.items():
+            if key not in places:
+                continue
+            self.get("default_images." + key)
+            name, path = places[key]
+            values = _image(image, "default_images." + key)
+            for part in reversed(path):
+                values = {part: values}
+            component(name, values=values)
+        argo = self.peek("argo_workflows") or {}
+        component("argo-workflows", argo.get("enabled"), argo.get("overrides"))
+        for key in ("enabled", "overrides"):
+            self.get("argo_workflows." + key)
+        monitoring = self.peek("monitoring") or {}
+        for name in ("kube-prometheus-stack", "loki", "promtail"):
+            component(name, monitoring.get("enabled"))
+        self.get("monitoring.enabled")
+        for name in ("loki", "promtail"):
+            component(name, values=self.get("monitoring.overrides." + name))
+        component("jupyterhub", values=self.get("jupyterhub.overrides"))
+        component("keycloak", values=self.get("security.keycloak.overrides"))
+        components = dict((k, e) for k, e in components.items() if e)
+        if components:
+            self.out.variables["nebari_components"] = components
+        releases = []
+        extensions = self.get("helm_extensions", []) or []
+        for i, ext in enumerate(extensions):
+            where = "helm_extensions[%d]" % i
+            if not (isinstance(ext, dict) and ext.get("name") and ext.get("chart") and ext.get("repository")):
+                raise ClassicError(where, "must have name, repository, chart and version")
+            release = {"name": ext["name"], "namespace": self.out.variables["nebari_namespace"],
+                       "chart": {"repo": ext["repository"], "name": ext["chart"], "version": str(ext.get("version"))}}
+            if ext.get("overrides"):
+                release["values"] = self.vaulted(ext["overrides"], ext["name"].replace("-", "_"))
+            unknown = sorted(set(ext) - {"name", "repository", "chart", "version", "overrides"})
+            for key in unknown:
+                self.out.unmapped.append({"key": "%s.%s" % (where, key), "reason": "not a key of helm_extensions"})
+            releases.append(release)
+        if releases:
+            self.out.variables["nebari_extra_releases"] = releases
+
+    def environments(self):
+        namespace = self.get("conda_store.default_namespace") or "nebari-git"
+        environments = self.get("environments", _default_environments(self.config.get("nebari_version"))) or {}
+        if not isinstance(environments, dict):
+            raise ClassicError("environments", "must be a mapping of environment files, such as "
+                               "environment-dask.yaml: {name, channels, dependencies}")
+        result = []
+        for filename, spec in environments.items():
+            where = "environments.%s" % filename
+            if not (isinstance(spec, dict) and spec.get("name")):
+                raise ClassicError(where, "must be an environment with name, channels and dependencies")
+            entry = {"namespace": namespace}
+            for key in ("name", "description", "channels", "dependencies", "variables"):
+                if key in spec:
+                    entry[key] = spec[key]
+            for key in sorted(set(spec) - set(entry)):
+                self.out.unmapped.append({"key": "%s.%s" % (where, key), "reason": "conda-store environments have "
+                                          "name, channels, dependencies, variables and description"})
+            result.append(entry)
+        self.out.variables["nebari_environments"] = result
+
+    def identity(self, users, user_groups):
+        v, secrets = self.out.variables, self.out.secrets
+        password = self.get("security.keycloak.initial_root_password")
+        v["nebari_keycloak_admin_username"] = "root"
+        v["nebari_keycloak_admin_password"] = "{{ vault_keycloak_admin_password }}"
+        secrets["vault_keycloak_admin_password"] = password or None
+        if not password:
+            self.out.notes.append("security.keycloak.initial_root_password is not in the file: put Keycloak's root "
+                                  "password in the vault file as vault_keycloak_admin_password")
+        references, values = service_secrets(lambda purpose: derive(password, purpose))
+        v.update(references)
+        secrets.update(values)
+        auth = self.peek("security.authentication.type", "password")
+        if auth == "password":
+            self.get("security.authentication.type")
+        else:
+            for key in ("type", "config"):
+                self.skip("security.authentication." + key, AUTH_REASON % auth)
+        display = self.get("security.keycloak.realm_display_name")
+        if display:
+            v["keycloak_realm_display_name"] = display
+        shared = self.get("security.shared_users_group", True)
+        v["keycloak_realm_default_groups"] = ["analyst", "users"] if shared else ["analyst"]
+        if users is not None:
+            v["nebari_groups"] = [{"name": g} for g in user_groups]
+            v["nebari_users"] = users
+            if user_groups:
+                self.out.notes.append("custom groups %s: created without roles, as Classic created them; give them "
+                                      "roles in nebari_groups" % ", ".join(user_groups))
+
+    def unknown(self, value, prefix):
+        """Report every key no rule consumed (or only its highest unconsumed ancestor)."""
+        for key, child in value.items():
+            path = "%s.%s" % (prefix, key) if prefix else str(key)
+            if path in self.consumed:
+                continue
+            if any(c.startswith(path + ".") or c.startswith(path + "[") for c in self.consumed) and \
+                    isinstance(child, dict):
+                self.unknown(child, path)
+            else:
+                self.out.unmapped.append({"key": path, "reason": "not a key the importer knows"})
+                self._keep_secrets(path, child)
+
+
+def is_secret_key(key):
+    """A key whose string value is a secret: client_secret, password, token; not secretName or existingSecret."""
+    return bool(SECRET_KEY.search(key)) and not re.search(r"(name|ref|file|path|url|enabled|existing)", key, re.I)
+
+
+def derive(password, purpose):
+    """A secret derived from Classic's root password (HMAC-SHA256): the same on every run, as the inventory plugin
+    and the writer need; None (generate one) without the password."""
+    if not password:
+        return None
+    return hmac.new(str(password).encode(), purpose.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _escaped(project, provider):
+    """The project name as Classic put it in cloud resource names (schema.Main.escaped_project_name)."""
+    if provider == "azure" and "-" in project:
+        # utils.escape_string with escape_char "a": "a" itself and all but ASCII letters and digits become a<HEX>
+        return "".join(c if c in SAFE else "".join("a%X" % b for b in c.encode("utf8")) for c in project)
+    if provider == "aws" and project.startswith("aws"):
+        return "a" + project
+    return project
+
+
+def _group_name(name, where):
+    if not (isinstance(name, str) and NODE_GROUP.match(name)):
+        raise ClassicError(where, "node group name %r must be a DNS label (lower-case letters, digits, '-') to be a "
+                           "node group of the collection" % (name,))
+
+
+def _taint(taint, where):
+    if isinstance(taint, dict):
+        return dict((k, str(taint[k])) for k in ("key", "value", "effect") if taint.get(k) is not None)
+    match = re.match(r"^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$", str(taint))
+    if not match:
+        raise ClassicError(where, "taint %r must be key=value:Effect" % (taint,))
+    entry = {"key": match.group(1), "effect": match.group(3)}
+    if match.group(2) is not None:
+        entry["value"] = match.group(2)
+    return entry
+
+
+def _image(image, where):
+    if isinstance(image, str) and ":" in image.rsplit("/", 1)[-1]:
+        name, tag = image.rsplit(":", 1)
+        return {"name": name, "tag": tag}
+    if isinstance(image, str) and image:
+        return {"name": image}
+    raise ClassicError(where, "must be an image reference such as quay.io/nebari/nebari-jupyterlab:2025.6.1")
+
+
+def _merge(base, extra):
+    result = dict(base)
+    for key, value in extra.items():
+        result[key] = _merge(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) \
+            else value
+    return result
+
+
+def _default_profiles(kind):
+    """Classic's profiles when the file has none (kubernetes_services Profiles)."""
+    if kind == "jupyterlab":
+        return [{"display_name": "Small Instance", "description": "Stable environment with 2 cpu / 8 GB ram",
+                 "default": True, "kubespawner_override": {"cpu_limit": 2, "cpu_guarantee": 1.5, "mem_limit": "8G",
+                                                           "mem_guarantee": "5G"}},
+                {"display_name": "Medium Instance", "description": "Stable environment with 4 cpu / 16 GB ram",
+                 "kubespawner_override": {"cpu_limit": 4, "cpu_guarantee": 3, "mem_limit": "16G",
+                                          "mem_guarantee": "10G"}}]
+    return {"Small Worker": {"worker_cores_limit": 2, "worker_cores": 1.5, "worker_memory_limit": "8G",
+                             "worker_memory": "5G", "worker_threads": 2},
+            "Medium Worker": {"worker_cores_limit": 4, "worker_cores": 3, "worker_memory_limit": "16G",
+                              "worker_memory": "10G", "worker_threads": 4}}
+
+
+def _default_environments(version):
+    """Classic's environments when the file has none: dask and dashboard, as Classic 2024.1.1 and later build them."""
+    return {"environment-dask.yaml": {"name": "dask", "channels": ["conda-forge"], "dependencies": [
+        "python==3.11.6", "ipykernel==6.26.0", "ipywidgets==8.1.1", "nebari-dask==%s" % version, "python-graphviz==0.20.1",
+        "pyarrow==14.0.1", "s3fs==2023.10.0", "gcsfs==2023.10.0", "numpy=1.26.0", "numba=0.58.1", "pandas=2.1.3",
+        "xarray==2023.10.1"]},
+        "environment-dashboard.yaml": {"name": "dashboard", "channels": ["conda-forge"], "dependencies": [
+            "python==3.11.6", "cufflinks-py==0.17.3", "dash==2.14.1", "geopandas==0.14.1", "geopy==2.4.0",
+            "geoviews==1.11.0", "gunicorn==21.2.0", "holoviews==1.18.1", "ipykernel==6.26.0", "ipywidgets==8.1.1",
+            "jupyter==1.0.0", "jupyter_bokeh==3.0.7", "matplotlib==3.8.1", "nebari-dask==%s" % version, "nodejs=20.8.1",
+            "numpy==1.26.0", "openpyxl==3.1.2", "pandas==2.1.3", "panel==1.3.1", "param==2.0.1", "plotly==5.18.0",
+            "python-graphviz==0.20.1", "rich==13.6.0", "streamlit==1.28.1", "sympy==1.12", "voila==0.5.5",
+            "xarray==2023.10.1", "pip==23.3.1", {"pip": [
+                "streamlit-image-comparison==0.0.4", "noaa-coops==0.1.9", "dash_core_components==2.0.0",
+                "dash_html_components==2.0.0"]}]}}

@@ -1,0 +1,169 @@
+"""The Classic converter and the init's answers, on their own: what each key becomes, what is reported, what is
+refused. The integration tier (test_inventory_write.py) writes the inventories and runs preflight on them."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic import users as classic_users
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.convert import REASONS, convert, derive
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
+
+CONFIGS = os.path.join(os.path.dirname(__file__), "classic_configs")
+DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "classic.md")
+
+
+def load(name):
+    with open(os.path.join(CONFIGS, name)) as f:
+        return yaml.safe_load(f)
+
+
+def read(name):
+    with open(os.path.join(CONFIGS, name)) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("name", sorted(os.path.basename(p) for p in glob.glob(os.path.join(CONFIGS, "*.yaml"))))
+def test_every_key_is_mapped_or_reported(name):
+    """No key is dropped silently: each top-level key of the file is a variable's source or in the report."""
+    config = load(name)
+    result = convert(config)
+    handled = {"provider", "namespace", "domain", "project_name", "nebari_version", "certificate", "security",
+               "profiles", "environments", "default_images", "storage", "conda_store", "argo_workflows",
+               "monitoring", "jupyterhub", "helm_extensions", "local", "existing", "amazon_web_services",
+               "google_cloud_platform", "azure"}
+    reported = {u["key"].split(".")[0].split("[")[0] for u in result.unmapped}
+    assert set(config) <= handled | reported
+    assert result.variables["nebari_domain"] == config["domain"]
+    assert result.secrets["vault_keycloak_admin_password"] == config["security"]["keycloak"]["initial_root_password"]
+    assert config["security"]["keycloak"]["initial_root_password"] not in yaml.safe_dump(result.variables)
+
+
+def test_aws_init_file():
+    result = convert(load("init-aws.yaml"))
+    v = result.variables
+    assert v["nebari_cluster_provider"] == "eks"
+    assert v["nebari_eks"]["cluster"] == "demo-dev"
+    assert v["nebari_node_groups"]["general"] == {"labels": {"nebari.dev/node-group": "general"}}
+    # Classic taints every group but general with dedicated=nebari:NoSchedule
+    assert v["nebari_node_groups"]["user"]["taints"] == [{"key": "dedicated", "value": "nebari",
+                                                          "effect": "NoSchedule"}]
+    assert [p["name"] for p in v["nebari_profiles"]["jupyterlab"]] == ["small-instance", "medium-instance"]
+    assert [e["name"] for e in v["nebari_environments"]] == ["dask", "dashboard"]
+    keys = [u["key"] for u in result.unmapped]
+    assert "amazon_web_services.node_groups.general.instance" in keys
+    assert "ci_cd" in keys and "theme" in keys
+
+
+def test_rich_gpu_profiles_land_on_the_gpu_node_group():
+    v = convert(load("rich-aws-gpu.yaml")).variables
+    assert v["nebari_node_groups"]["gpu-1x-t4"]["gpu"] is True
+    gpu = [p for p in v["nebari_profiles"]["jupyterlab"] if p.get("gpus")]
+    assert gpu and gpu[0]["node_group"] == "gpu-1x-t4"
+    assert "node_selector" not in gpu[0].get("kubespawner_override", {})
+    workers = [p for p in v["nebari_profiles"]["dask_worker"] if p.get("gpus")]
+    assert workers and workers[0]["node_group"] == "gpu-1x-t4"
+
+
+def test_secrets_in_overrides_go_to_the_vault():
+    result = convert(load("rich-aws-gpu.yaml"))
+    text = yaml.safe_dump(result.variables)
+    for name, value in result.secrets.items():
+        if value:
+            assert value not in text, name
+    assert any(n.startswith("vault_") and n not in ("vault_keycloak_admin_password", "vault_conda_store_token")
+               and "client_secret" not in n for n in result.secrets)
+
+
+def test_existing_gpu_profile_makes_a_gpu_node_group_and_access_is_reported():
+    result = convert(load("rich-existing.yaml"))
+    v = result.variables
+    assert v["nebari_cluster_provider"] == "existing"
+    gpu_groups = [n for n, g in v["nebari_node_groups"].items() if g.get("gpu")]
+    assert gpu_groups
+    assert v["nebari_gpu_plugin"] == "none"  # Classic installed nothing for GPUs on existing clusters
+    assert any(u["key"].endswith(".access") for u in result.unmapped)
+    assert v["nebari_tls"]["mode"] == "existing"
+    assert v["keycloak_realm_default_groups"] == ["analyst"]
+
+
+@pytest.mark.parametrize("name, key", [
+    ("old-version.yaml", "nebari_version"),
+    ("unknown-provider.yaml", "provider"),
+    ("contradicting-profile.yaml", "profiles.jupyterlab[0].kubespawner_override.cpu_guarantee"),
+    ("users-without-yaml-access.yaml", "profiles.jupyterlab[0]"),
+    ("qhub.yaml", "qhub_version"),
+])
+def test_bad_files_name_the_key(name, key):
+    with pytest.raises(ClassicError) as error:
+        convert(load(os.path.join("bad", name)))
+    assert error.value.key == key
+
+
+def test_derived_secrets_are_stable_and_distinct():
+    assert derive("root-pw", "a") == derive("root-pw", "a") != derive("root-pw", "b")
+    assert derive("", "a") is None
+
+
+def test_users_from_export_json_and_csv():
+    users, groups, notes = classic_users.parse(read("users-export.json"), "users-export.json")
+    assert all(not u["username"].startswith("service-account-") for u in users)
+    assert all(set(u) <= {"username", "email", "first_name", "last_name", "enabled", "email_verified",
+                          "attributes", "groups"} for u in users)
+    assert any(u.get("enabled") is False for u in users)
+    assert any("service accounts" in n for n in notes)
+    users, groups, notes = classic_users.parse(read("users.csv"), "users.csv")
+    assert "ml-team" in groups
+    with pytest.raises(ClassicError):
+        classic_users.parse("{not json", "users.json")
+
+
+def test_docs_table_names_every_reported_key():
+    with open(DOCS) as f:
+        docs = f.read()
+    for key in REASONS:
+        assert "`%s`" % key in docs, key
+
+
+def test_init_answers_k3s():
+    v, groups, secrets, notes = init_answers.build({
+        "provider": "k3s", "domain": "nebari.example.com", "servers": "10.0.0.1", "metallb_addresses": "10.0.0.240/28",
+        "agents": {"user": ["10.0.0.2"], "gpu": "10.0.0.3 10.0.0.4"}})
+    assert sorted(groups["k3s_agents"]) == ["nebari-gpu-0", "nebari-gpu-1", "nebari-user-0"]
+    assert v["nebari_node_groups"]["gpu"]["gpu"] is True
+    assert v["k3s_token"] == "{{ vault_k3s_token }}" and secrets["vault_k3s_token"] is None
+
+
+def test_init_answers_lists_every_problem():
+    with pytest.raises(init_answers.AnswerError) as error:
+        init_answers.build({"provider": "eks", "tls": "acme", "colour": "blue", "admin_username": "x"})
+    message = str(error.value)
+    for text in ("colour: not a question", "domain: required", "cluster: required", "region: required",
+                 "tls: must be one of", "admin_username and admin_email"):
+        assert text in message
+
+
+EXPECTED = os.path.join(os.path.dirname(__file__), "classic_expected")
+
+
+@pytest.mark.parametrize("name", sorted(os.path.basename(p) for p in glob.glob(os.path.join(CONFIGS, "*.yaml"))))
+def test_conversion_matches_the_expected_inventory(name):
+    """Each fixture's inventory as reviewed: the variables, the names of the vault secrets, the report.
+    After a deliberate change: NEBARI_UPDATE_EXPECTED=1 pytest tests/unit/test_classic.py, and review the diff."""
+    users = classic_users.parse(read("users-export.json"), "users-export.json") if name.startswith("rich") else None
+    result = convert(load(name), *(users or (None, (), ())))
+    got = {"variables": result.variables, "vault": sorted(result.secrets), "unmapped": result.unmapped,
+           "notes": result.notes}
+    path = os.path.join(EXPECTED, name)
+    if os.environ.get("NEBARI_UPDATE_EXPECTED"):
+        os.makedirs(EXPECTED, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("---\n# convert(%s): what the importer makes of it (tests/unit/test_classic.py)\n" % name)
+            yaml.safe_dump(got, f, sort_keys=False, width=110)
+    with open(path) as f:
+        assert got == yaml.safe_load(f)
