@@ -61,6 +61,9 @@ class ActionModule(ActionBase):
             variables, groups, secrets, extra, summary = self._model(args)
         except (ClassicError, init_answers.AnswerError) as e:
             return dict(result, failed=True, changed=False, msg="Nothing written. %s" % e)
+        if os.path.exists(dest) and not os.path.isdir(dest):
+            return dict(result, failed=True, changed=False, msg="Nothing written: %s exists and is not a directory."
+                        % dest)
         if os.path.isdir(dest) and os.listdir(dest) and not args["force"]:
             return dict(result, failed=True, changed=False, msg="Nothing written: %s exists and is not empty. Choose "
                         "a new directory, or set force (init_force / classic_force) to update the files this writes "

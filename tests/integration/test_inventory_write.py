@@ -3,10 +3,15 @@ run changes nothing, bad input writes nothing; the nebari_config inventory plugi
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
+import pty
+import select
 import subprocess
 import sys
+import termios
+import time
 
 import pytest
 import yaml
@@ -183,3 +188,49 @@ def _plain(data):
     if isinstance(data, list):
         return [_plain(v) for v in data]
     return data
+
+
+def test_init_asks_what_the_answers_leave_out(testbed, tmp_path):
+    """The prompts on a terminal: only the questions of the provider and TLS mode chosen, defaults on Enter."""
+    master, slave = pty.openpty()
+    dest = tmp_path / "prod"
+    proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), "playbooks/init.yml", "-i", "localhost,",
+                             "-e", "init_dest=%s" % dest, "-e", "vault_password_file=%s" % (tmp_path / "pass"),
+                             "-e", '{"init_answers": {"domain": "nebari.example.com"}}'],
+                            cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                            preexec_fn=lambda: _controlling_terminal(slave),
+                            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+    os.close(slave)
+    replies = [("Where does Nebari run?", "existing"), ("TLS certificate", ""),
+               ("Path of the cluster's kubeconfig", testbed["kubeconfig"]), ("first Nebari admin", "")]
+    seen, output = [], ""
+    try:
+        while replies or proc.poll() is None:
+            ready, dummy, dummy = select.select([master], [], [], 60)
+            assert ready, "no prompt within 60 s:\n" + output
+            try:
+                output += os.read(master, 4096).decode(errors="replace")
+            except OSError:  # the playbook ended and closed the terminal
+                break
+            if replies and replies[0][0] in output.rsplit("[Ask", 1)[-1]:
+                prompt, reply = replies.pop(0)
+                seen.append(prompt)
+                time.sleep(1)  # pause discards what was typed before it listens, as a terminal user's typeahead
+                os.write(master, (reply + "\r").encode())
+    finally:
+        os.close(master)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, output
+    assert seen == ["Where does Nebari run?", "TLS certificate", "Path of the cluster's kubeconfig",
+                    "first Nebari admin"]
+    for prompt in ("DNS name users reach Nebari at", "E-mail Let's Encrypt", "k3s servers", "E-mail of the first"):
+        assert prompt not in output  # given, or not a question of provider existing, TLS selfsigned, no admin
+    written = yaml.safe_load((dest / "group_vars" / "all" / "nebari.yml").read_text())
+    assert written["nebari_cluster_provider"] == "existing" and written["nebari_tls"] == {"mode": "selfsigned"}
+    assert written["nebari_existing_kubeconfig"] == testbed["kubeconfig"]
+
+
+def _controlling_terminal(fd):
+    """In the child: a session of its own with the pseudo-terminal as its terminal, as ansible's pause needs."""
+    os.setsid()
+    fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
