@@ -11,7 +11,8 @@ import yaml
 
 from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import users as classic_users
-from ansible_collections.nebari.platform.plugins.plugin_utils.classic.convert import REASONS, convert, derive
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.convert import convert, derive
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import REASONS
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 
 CONFIGS = os.path.join(os.path.dirname(__file__), "classic_configs")

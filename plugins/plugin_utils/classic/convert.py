@@ -5,8 +5,9 @@
 
 convert(config) returns a Conversion: the inventory variables, the secrets (vault_* values, kept out of the plain
 variables), and every key of the input that has no counterpart, each with the reason. Every key of the input is
-either mapped or reported: the walk at the end finds any key no rule consumed. Bad input raises ClassicError naming
-the key, before anything is written. docs/classic.md holds the table of keys and what each becomes.
+either mapped or reported (reasons.py): the walk at the end finds any key no rule consumed. Bad input raises
+ClassicError naming the key, before anything is written. docs/classic.md holds the table of keys and what each
+becomes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import hmac
 import re
 import string
 
-from ansible_collections.nebari.platform.plugins.plugin_utils.classic import profiles
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic import defaults, profiles
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import AUTH_REASON, CLUSTER, REASONS
 from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import service_secrets
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
@@ -33,41 +35,6 @@ SAFE = set(string.ascii_letters + string.digits) - {"a"}
 NODE_GROUP = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_KEY = re.compile(r"(password|secret|token|private_?key|access_?key|credential)", re.I)
 MISSING = object()
-CLUSTER = "the cluster exists already: the collection connects to it and never changes its size, version or network"
-# Keys with no counterpart, and why (a key listed here is reported, never silently dropped)
-REASONS = {
-    "prevent_deploy": "Classic's guard against deploys; preview a run with --check --diff instead",
-    "ci_cd": "Classic's generated CI pipelines; the collection's GitOps runner replaces them (docs/gitops.md)",
-    "terraform_state": "the collection keeps no Terraform state",
-    "tf_extensions": "Terraform extensions have no counterpart; install them as nebari_extra_releases",
-    "theme": "Nebari's JupyterHub theme templates are not part of the collection's JupyterHub; set the hub's "
-             "templates in nebari_components.jupyterhub.values",
-    "dns": "the collection manages no DNS records: point nebari_domain at the ingress address",
-    "ingress": "Traefik's Terraform overrides: set them as nebari_components.traefik.values",
-    "jupyterlab": "JupyterLab settings (default and gallery settings, idle culler, initial repositories) are not "
-                  "rendered by the collection; set them in nebari_components.jupyterhub.values",
-    "jhub_apps": "jhub-apps is not part of the collection's stack",
-    "telemetry": "jupyterlab-pioneer telemetry is not part of the collection's stack",
-    "external_container_reg": "registry credentials: create an image pull secret in the cluster (any secret in "
-                              "it is kept in the vault file)",
-    "conda_store.image": "the collection's conda-store chart pins its own conda-store release",
-    "conda_store.image_tag": "the collection's conda-store chart pins its own conda-store release",
-    "conda_store.extra_settings": "set conda-store settings in nebari_components.conda-store.values",
-    "conda_store.extra_config": "set conda-store settings in nebari_components.conda-store.values",
-    "conda_store.worker": "set the worker's resources in nebari_components.conda-store.values",
-    "conda_store.object_storage": "conda-store keeps its artifacts on its volume (nebari_storage.conda_store)",
-    "storage.type": "the services' volumes use a StorageClass (nebari_storage.class), not a shared filesystem",
-    "storage.shared_filesystem": "each JupyterLab user gets a volume of nebari_storage.user_home instead of one "
-                                 "shared NFS volume",
-    "ceph": "the services' volumes use a StorageClass: name it in nebari_storage.class",
-    "monitoring.minio_enabled": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
-    "monitoring.overrides.minio": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
-    "monitoring.healthchecks": "Nebari's healthchecks are not part of the collection's stack",
-    "argo_workflows.nebari_workflow_controller": "Nebari's workflow controller is not part of the collection",
-    "security.keycloak.themes": "Keycloak themes: set them in nebari_components.keycloak.values",
-}
-AUTH_REASON = ("sign-in with %s is an identity provider of the realm, which the collection does not manage: add it "
-               "in Keycloak (its secrets are kept in the vault file)")
 
 
 class Conversion:
@@ -167,9 +134,9 @@ class _Converter:
         v["nebari_node_groups"] = node_groups
         pool_label = POOL_LABELS.get(provider, ())
         v["nebari_profiles"] = {
-            "jupyterlab": profiles.jupyterlab(self.get("profiles.jupyterlab", _default_profiles("jupyterlab")),
+            "jupyterlab": profiles.jupyterlab(self.get("profiles.jupyterlab", defaults.profiles("jupyterlab")),
                                               node_groups, "profiles.jupyterlab", self.report, pool_label),
-            "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", _default_profiles("dask_worker")),
+            "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", defaults.profiles("dask_worker")),
                                                 node_groups, "profiles.dask_worker", pool_label),
         }
         if provider in ("local", "existing") and any(g.get("gpu") for g in node_groups.values()):
@@ -358,7 +325,7 @@ class _Converter:
 
     def environments(self):
         namespace = self.get("conda_store.default_namespace") or "nebari-git"
-        environments = self.get("environments", _default_environments(self.config.get("nebari_version"))) or {}
+        environments = self.get("environments", defaults.environments(self.config.get("nebari_version"))) or {}
         if not isinstance(environments, dict):
             raise ClassicError("environments", "must be a mapping of environment files, such as "
                                "environment-dask.yaml: {name, channels, dependencies}")
@@ -477,35 +444,3 @@ def _merge(base, extra):
         result[key] = _merge(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) \
             else value
     return result
-
-
-def _default_profiles(kind):
-    """Classic's profiles when the file has none (kubernetes_services Profiles)."""
-    if kind == "jupyterlab":
-        return [{"display_name": "Small Instance", "description": "Stable environment with 2 cpu / 8 GB ram",
-                 "default": True, "kubespawner_override": {"cpu_limit": 2, "cpu_guarantee": 1.5, "mem_limit": "8G",
-                                                           "mem_guarantee": "5G"}},
-                {"display_name": "Medium Instance", "description": "Stable environment with 4 cpu / 16 GB ram",
-                 "kubespawner_override": {"cpu_limit": 4, "cpu_guarantee": 3, "mem_limit": "16G",
-                                          "mem_guarantee": "10G"}}]
-    return {"Small Worker": {"worker_cores_limit": 2, "worker_cores": 1.5, "worker_memory_limit": "8G",
-                             "worker_memory": "5G", "worker_threads": 2},
-            "Medium Worker": {"worker_cores_limit": 4, "worker_cores": 3, "worker_memory_limit": "16G",
-                              "worker_memory": "10G", "worker_threads": 4}}
-
-
-def _default_environments(version):
-    """Classic's environments when the file has none: dask and dashboard, as Classic 2024.1.1 and later build them."""
-    return {"environment-dask.yaml": {"name": "dask", "channels": ["conda-forge"], "dependencies": [
-        "python==3.11.6", "ipykernel==6.26.0", "ipywidgets==8.1.1", "nebari-dask==%s" % version, "python-graphviz==0.20.1",
-        "pyarrow==14.0.1", "s3fs==2023.10.0", "gcsfs==2023.10.0", "numpy=1.26.0", "numba=0.58.1", "pandas=2.1.3",
-        "xarray==2023.10.1"]},
-        "environment-dashboard.yaml": {"name": "dashboard", "channels": ["conda-forge"], "dependencies": [
-            "python==3.11.6", "cufflinks-py==0.17.3", "dash==2.14.1", "geopandas==0.14.1", "geopy==2.4.0",
-            "geoviews==1.11.0", "gunicorn==21.2.0", "holoviews==1.18.1", "ipykernel==6.26.0", "ipywidgets==8.1.1",
-            "jupyter==1.0.0", "jupyter_bokeh==3.0.7", "matplotlib==3.8.1", "nebari-dask==%s" % version, "nodejs=20.8.1",
-            "numpy==1.26.0", "openpyxl==3.1.2", "pandas==2.1.3", "panel==1.3.1", "param==2.0.1", "plotly==5.18.0",
-            "python-graphviz==0.20.1", "rich==13.6.0", "streamlit==1.28.1", "sympy==1.12", "voila==0.5.5",
-            "xarray==2023.10.1", "pip==23.3.1", {"pip": [
-                "streamlit-image-comparison==0.0.4", "noaa-coops==0.1.9", "dash_core_components==2.0.0",
-                "dash_html_components==2.0.0"]}]}}
