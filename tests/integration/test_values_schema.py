@@ -38,9 +38,10 @@ def chart_files(release):
 
 
 MIRROR = "registry.internal:5000/mirror"
+STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
 CASES = {  # each TLS mode; and every image from a registry mirror, as an airgapped site sets it
     "selfsigned": {"nebari_tls": {"mode": "selfsigned"}},
-    "letsencrypt": {"nebari_tls": {"mode": "letsencrypt", "acme_email": "ops@example.com"}},
+    "letsencrypt": {"nebari_tls": {"mode": "letsencrypt", "acme_email": "ops@example.com", "acme_server": STAGING}},
     "existing": {"nebari_tls": {"mode": "existing", "secret_name": "nebari-tls"}},
     "mirror": {"nebari_tls": {"mode": "selfsigned"}, "nebari_image_registry": MIRROR},
     # a StorageClass and sizes, and every service's Keycloak client secret
@@ -207,6 +208,13 @@ def test_a_registry_mirror_points_every_image_of_the_catalog_at_it(rendered):
         assert not outside, "%s: %s" % (release["component"], outside)
     jupyterhub = rendered["values"]["jupyterhub"]
     assert jupyterhub["hub"]["image"]["name"] == MIRROR + "/jupyterhub/k8s-hub"
+
+
+def test_lets_encrypt_takes_its_address_and_server_from_the_inventory(rendered):
+    if rendered["case"] != "letsencrypt":
+        pytest.skip("only with nebari_tls mode letsencrypt")
+    acme = rendered["values"]["traefik"]["certificatesResolvers"]["letsencrypt"]["acme"]
+    assert acme["email"] == "ops@example.com" and acme["caServer"] == STAGING
 
 
 def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
