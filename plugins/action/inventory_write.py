@@ -130,11 +130,10 @@ class ActionModule(ActionBase):
             "notes": conversion.notes}
 
     def _password(self, path):
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                password = f.read().strip()
+        if os.path.exists(path):  # never replaced, even when it cannot be read
+            password = (read(path, binary=True) or b"").strip()
             if not password:
-                raise AnsibleError("vault_password_file %s is empty" % path)
+                raise AnsibleError("vault_password_file %s is empty or cannot be read" % path)
             return password, False
         password = to_bytes(random_secrets.token_urlsafe(32))
         if not self._task.check_mode:

@@ -95,7 +95,7 @@ class _Converter:
             for k, v in value.items():
                 self._keep_secrets("%s.%s" % (key, k), v)
         elif isinstance(value, str) and value and is_secret_key(key.rsplit(".", 1)[-1]):
-            self.out.secrets["vault_classic_" + re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")] = value
+            self.out.secrets[vault_name("classic_" + key)] = value
 
     def vaulted(self, value, path, key=""):
         """value with every secret-looking string moved into the vault file and replaced by its reference."""
@@ -104,7 +104,7 @@ class _Converter:
         if isinstance(value, list):
             return [self.vaulted(v, "%s_%d" % (path, i), key) for i, v in enumerate(value)]
         if isinstance(value, str) and value and "{{" not in value and is_secret_key(key):
-            var = "vault_" + re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+            var = vault_name(path)
             self.out.secrets[var] = value
             self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
             return "{{ %s }}" % var
@@ -386,6 +386,11 @@ class _Converter:
             else:
                 self.out.unmapped.append({"key": path, "reason": "not a key the importer knows"})
                 self._keep_secrets(path, child)
+
+
+def vault_name(path):
+    """The vault variable a secret found at path is kept in: vault_<path in lower case, _ between the words>."""
+    return "vault_" + re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
 
 
 def is_secret_key(key):
