@@ -8,10 +8,11 @@ import threading
 
 
 class FaultProxy:
-    def __init__(self, target_port, down_after=None, bind="127.0.0.1"):
+    def __init__(self, target_port, down_after=None, bind="127.0.0.1", target_host="127.0.0.1"):
         """down_after: go down by itself once that many connections have been accepted; bind: the address it
-        listens on (another interface lets machines outside the loopback reach a test-bed service)."""
-        self.target = ("127.0.0.1", target_port)
+        listens on (another interface lets machines outside the loopback reach a test-bed service);
+        target_host: where the service listens (the API server: in the test bed's network namespace)."""
+        self.target = (target_host, target_port)
         self.down_after = down_after
         self.down = threading.Event()
         self.connections = 0

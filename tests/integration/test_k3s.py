@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 import yaml
@@ -42,10 +43,10 @@ def machines(testbed, k8s):
     with open(testbed["kubeconfig"]) as f:
         kubeconfig = yaml.safe_load(f)
     api = kubeconfig["clusters"][0]["cluster"]
-    api_port = int(api["server"].rsplit(":", 1)[1])
+    api_host, api_port = urllib.parse.urlsplit(api["server"]).hostname, urllib.parse.urlsplit(api["server"]).port
     api["tls-server-name"] = "kubernetes"  # a name in the API server's certificate, whatever address is dialled
-    # the test bed's API listens on 127.0.0.1 only: reach it from the machines through the bridge's address
-    forwarder = FaultProxy(api_port, bind=os.environ.get("TH_SUBNET", "10.231.60") + ".1")
+    # the test bed's API listens in its own network namespace: reach it from the machines through the bridge's address
+    forwarder = FaultProxy(api_port, bind=os.environ.get("TH_SUBNET", "10.231.60") + ".1", target_host=api_host)
     for name in SERVERS + AGENTS:
         unit = "k3s" if name in SERVERS else "k3s-agent"
         encoded = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()

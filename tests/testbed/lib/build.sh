@@ -4,6 +4,8 @@
 
 KUBE_BIN_DIR=$NEBARI_CACHE/bin/kube-$KUBE_VERSION-$(files_hash "$TESTBED_SRC"/build/kube/{go.mod,go.sum,main.go})
 ETCD_BIN_DIR=$NEBARI_CACHE/bin/etcd-$ETCD_VERSION-$(files_hash "$TESTBED_SRC"/build/etcd/{go.mod,go.sum,tools.go})
+COREDNS_DIR=$NEBARI_CACHE/bin/coredns-$COREDNS_VERSION-$(files_hash "$TESTBED_SRC"/build/coredns/{go.mod,go.sum,main.go})
+PAUSE_DIR=$NEBARI_CACHE/bin/pause-$(files_hash "$TESTBED_SRC"/build/pause/{go.mod,main.go})
 KWOK_DIR=$NEBARI_CACHE/bin/kwok-$KWOK_VERSION
 HELM_DIR=$NEBARI_CACHE/bin/helm-$HELM_VERSION
 KEYCLOAK_HOME=$NEBARI_CACHE/keycloak/keycloak-$KEYCLOAK_VERSION
@@ -19,7 +21,7 @@ timed() { # NAME CMD...: run CMD, report wall and CPU seconds
 
 build_kube() {
   [ -x "$KUBE_BIN_DIR/kube" ] && return 0
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $KUBE_VERSION (cold: ~20 CPU-min)"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy $KUBE_VERSION (cold: ~20 CPU-min)"
   local ld="-s -w" p minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
@@ -27,7 +29,9 @@ build_kube() {
   done
   mkdir -p "$KUBE_BIN_DIR.tmp"; BUILT_WITH_GO=1
   (cd "$TESTBED_SRC/build/kube" && timed kube go build -trimpath -ldflags "$ld" -o "$KUBE_BIN_DIR.tmp/kube" .)
-  for p in kube-apiserver kube-controller-manager kube-scheduler kubectl; do ln -sf kube "$KUBE_BIN_DIR.tmp/$p"; done
+  for p in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
+    ln -sf kube "$KUBE_BIN_DIR.tmp/$p"
+  done
   rm -rf "$KUBE_BIN_DIR"; mv "$KUBE_BIN_DIR.tmp" "$KUBE_BIN_DIR"
 }
 
@@ -37,6 +41,21 @@ build_etcd() {
   mkdir -p "$ETCD_BIN_DIR.tmp"; BUILT_WITH_GO=1
   (cd "$TESTBED_SRC/build/etcd" && timed etcd go build -trimpath -ldflags "-s -w" -o "$ETCD_BIN_DIR.tmp/etcd" go.etcd.io/etcd/server/v3)
   rm -rf "$ETCD_BIN_DIR"; mv "$ETCD_BIN_DIR.tmp" "$ETCD_BIN_DIR"
+}
+
+build_coredns() { # the cluster DNS of the real node, with only the plugins its Corefile uses
+  [ -x "$COREDNS_DIR/coredns" ] && return 0
+  log "building coredns $COREDNS_VERSION"
+  mkdir -p "$COREDNS_DIR.tmp"; BUILT_WITH_GO=1
+  (cd "$TESTBED_SRC/build/coredns" && timed coredns go build -trimpath -ldflags "-s -w" -o "$COREDNS_DIR.tmp/coredns" .)
+  rm -rf "$COREDNS_DIR"; mv "$COREDNS_DIR.tmp" "$COREDNS_DIR"
+}
+
+build_pause() { # the pod sandbox process of the real node
+  [ -x "$PAUSE_DIR/pause" ] && return 0
+  mkdir -p "$PAUSE_DIR.tmp"; BUILT_WITH_GO=1
+  (cd "$TESTBED_SRC/build/pause" && timed pause go build -trimpath -ldflags "-s -w" -o "$PAUSE_DIR.tmp/pause" .)
+  rm -rf "$PAUSE_DIR"; mv "$PAUSE_DIR.tmp" "$PAUSE_DIR"
 }
 
 build_kwok() {
@@ -82,7 +101,7 @@ fetch_keycloak() {
 
 build_all() {
   local t0; t0=$(date +%s.%N)
-  build_etcd; build_kube; build_kwok; build_helm; fetch_keycloak
+  build_etcd; build_kube; build_coredns; build_pause; build_kwok; build_helm; fetch_keycloak
   # The binaries are cached by version; Go's build cache (about 8 GB) only speeds up a rebuild after a version
   # change. Keep it with NEBARI_KEEP_GO_BUILD_CACHE=1; the module cache (about 1 GB) is always kept.
   if [ "$BUILT_WITH_GO" = 1 ] && [ "${NEBARI_KEEP_GO_BUILD_CACHE:-0}" != 1 ]; then

@@ -10,7 +10,30 @@ NEBARI_CACHE=${NEBARI_CACHE:-$HOME/.cache/nebari-platform}
 # Run-time state of this checkout's test bed (PKI, etcd data, logs, pids): git-ignored.
 TESTBED_STATE=${TESTBED_STATE:-$REPO_ROOT/.testbed}
 
-# Ports, all on 127.0.0.1. Not the usual ones, so the sandbox does not collide with a real k3s or Keycloak.
+# The network namespace of the control plane and the real node, joined to the host by one veth pair and routed
+# nowhere else: the host reaches the API server, Services, pods and LoadBalancer addresses through it, and no
+# packet from inside can leave the machine. Addresses under $TB_NET (a /16): .0.0/24 the node (.0.1) and its pods,
+# .1.0/24 the LoadBalancer pool, .255.0/30 the host link. Services in 10.96.0.0/16, kwok's pods in 10.244.0.0/16.
+TB_NETNS=${TB_NETNS:-nebari-testbed}
+TB_VETH=${TB_VETH:-nbtb0}
+TB_NET=${TB_NET:-10.250}
+NODE_IP=$TB_NET.0.1
+POD_CIDR=$TB_NET.0.0/24
+LB_POOL=$TB_NET.1.0/24
+LINK_HOST=$TB_NET.255.1
+LINK_NS=$TB_NET.255.2
+SERVICE_CIDR=10.96.0.0/16
+DNS_IP=10.96.0.10
+KWOK_POD_CIDR=10.244.0.0/16
+# where images are named as if mirrored (nebari_image_registry of the sandbox): nothing resolves it, nothing is pulled
+TB_REGISTRY=testbed.invalid
+
+# innet CMD...: run CMD in the test bed's network namespace (nsenter, not `ip netns exec`: that also makes a mount
+# namespace, and runc then misses the kubelet's volume mounts)
+innet() { nsenter --net="/run/netns/$TB_NETNS" "$@"; }
+
+# Ports. Keycloak and conda-store listen on the host's 127.0.0.1; the others inside the namespace. Not the usual
+# ones, so the sandbox does not collide with a real k3s or Keycloak.
 TB_ETCD_PORT=${TB_ETCD_PORT:-23790}
 TB_ETCD_PEER_PORT=${TB_ETCD_PEER_PORT:-23800}
 TB_APISERVER_PORT=${TB_APISERVER_PORT:-16443}

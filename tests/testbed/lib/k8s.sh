@@ -1,14 +1,42 @@
 # The Kubernetes control plane of the test bed: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
-# the kwok controller, all on 127.0.0.1, with one PKI and one admin kubeconfig. Sourced by ../testbed.
+# the kwok controller, in the test bed's network namespace (the API server on the node's address, the others on the
+# namespace's loopback), with one PKI and one admin kubeconfig. Sourced by ../testbed.
 # shellcheck shell=bash
 
 PKI=$TESTBED_STATE/pki
 KUBECONFIG_ADMIN=$TESTBED_STATE/kubeconfig
-API_URL=https://127.0.0.1:$TB_APISERVER_PORT
+API_URL=https://$NODE_IP:$TB_APISERVER_PORT
+# bump when the certificates or kubeconfigs below change: a state made by an older version gets a new PKI
+PKI_VERSION=2
+
+# kubeconfig NAME FILE: a kubeconfig for the client certificate $PKI/NAME.crt
+write_kubeconfig() {
+  local b64="base64 -w0"
+  (umask 077; cat > "$2" <<EOK
+apiVersion: v1
+kind: Config
+clusters:
+  - name: nebari-testbed
+    cluster:
+      server: $API_URL
+      certificate-authority-data: $($b64 < "$PKI/ca.crt")
+users:
+  - name: $1
+    user:
+      client-certificate-data: $($b64 < "$PKI/$1.crt")
+      client-key-data: $($b64 < "$PKI/$1.key")
+contexts:
+  - name: nebari-testbed
+    context: {cluster: nebari-testbed, user: $1}
+current-context: nebari-testbed
+EOK
+  )
+}
 
 gen_pki() {
-  [ -f "$KUBECONFIG_ADMIN" ] && return 0
-  log "generating the PKI and admin kubeconfig in $PKI"
+  [ -f "$KUBECONFIG_ADMIN" ] && [ "$(cat "$PKI/version" 2>/dev/null)" = "$PKI_VERSION $REAL_NODE" ] && return 0
+  log "generating the PKI and kubeconfigs in $PKI"
+  rm -rf "$PKI" "$KUBECONFIG_ADMIN"
   mkdir -p "$PKI"
   (
     cd "$PKI"
@@ -24,35 +52,28 @@ gen_pki() {
     leaf apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
-    # one admin client certificate (system:masters) serves kcm, scheduler, kwok, helm and Ansible
-    leaf admin "/O=system:masters/CN=nebari-testbed-admin" "basicConstraints=CA:FALSE
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$NODE_IP,IP:${SERVICE_CIDR%.0/*}.1"
+    leaf kubelet-serving "/CN=$REAL_NODE" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:$REAL_NODE,IP:$NODE_IP"
+    client="basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
+    # one admin client certificate (system:masters) serves kcm, scheduler, kwok, helm and Ansible; the API server
+    # calls kubelets with another; the real node's kubelet and kube-proxy have their own identities
+    leaf admin "/O=system:masters/CN=nebari-testbed-admin" "$client"
+    leaf apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
+    leaf kubelet "/O=system:nodes/CN=system:node:$REAL_NODE" "$client"
+    leaf kube-proxy "/CN=system:kube-proxy" "$client"
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     chmod 600 ./*.key
   )
-  local b64="base64 -w0"
-  umask 077
-  cat > "$KUBECONFIG_ADMIN" <<EOK
-apiVersion: v1
-kind: Config
-clusters:
-  - name: nebari-testbed
-    cluster:
-      server: $API_URL
-      certificate-authority-data: $($b64 < "$PKI/ca.crt")
-users:
-  - name: nebari-testbed-admin
-    user:
-      client-certificate-data: $($b64 < "$PKI/admin.crt")
-      client-key-data: $($b64 < "$PKI/admin.key")
-contexts:
-  - name: nebari-testbed
-    context: {cluster: nebari-testbed, user: nebari-testbed-admin}
-current-context: nebari-testbed
-EOK
+  write_kubeconfig kubelet "$PKI/kubelet.kubeconfig"
+  write_kubeconfig kube-proxy "$PKI/kube-proxy.kubeconfig"
+  write_kubeconfig admin "$KUBECONFIG_ADMIN"
+  echo "$PKI_VERSION $REAL_NODE" > "$PKI/version"
 }
 
 # start NAME CMD...: run CMD in its own session (so `down` can stop it and all its children), log and pid in state
@@ -63,10 +84,27 @@ start() {
   setsid "$@" > "$TESTBED_STATE/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$TESTBED_STATE/run/$name.pid"
 }
+# stop_services NAME...: TERM the services' process groups at once, KILL what is left after 20 s
+stop_services() {
+  local name pid pids=() i
+  for name in "$@"; do
+    pid_alive "$TESTBED_STATE/run/$name.pid" && pid=$(cat "$TESTBED_STATE/run/$name.pid") &&
+      kill -TERM -- "-$pid" 2>/dev/null && pids+=("$pid")
+    rm -f "$TESTBED_STATE/run/$name.pid"
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  any_alive() { for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done; return 1; }
+  for i in $(seq 1 100); do any_alive || return 0; sleep 0.2; done
+  for pid in "${pids[@]}"; do
+    kill -0 -- "-$pid" 2>/dev/null && { log "process group $pid still running after 20 s: killing"; kill -KILL -- "-$pid"; }
+  done
+}
+# start_in_net NAME CMD...: the same, inside the test bed's network namespace
+start_in_net() { local name=$1; shift; start "$name" nsenter --net="/run/netns/$TB_NETNS" "$@"; }
 
 k8s_start_etcd() {
   mkdir -p "$TESTBED_STATE/data"
-  start etcd "$ETCD_BIN_DIR/etcd" --name=testbed --data-dir="$TESTBED_STATE/data/etcd" \
+  start_in_net etcd "$ETCD_BIN_DIR/etcd" --name=testbed --data-dir="$TESTBED_STATE/data/etcd" \
     --listen-client-urls="http://127.0.0.1:$TB_ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$TB_ETCD_PORT" \
     --listen-peer-urls="http://127.0.0.1:$TB_ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$TB_ETCD_PEER_PORT" \
     --initial-cluster="testbed=http://127.0.0.1:$TB_ETCD_PEER_PORT" --initial-cluster-state=new \
@@ -74,50 +112,57 @@ k8s_start_etcd() {
 }
 
 k8s_start_apiserver() {
-  # --endpoint-reconciler-type=none: the loopback advertise address is otherwise refused in a loop
-  start kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$TB_APISERVER_PORT" \
-    --etcd-servers="http://127.0.0.1:$TB_ETCD_PORT" --service-cluster-ip-range=10.96.0.0/16 \
+  # on the node's address, which the `kubernetes` Service of real pods leads to (a loopback one would not work)
+  start_in_net kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
+    --bind-address="$NODE_IP" --advertise-address="$NODE_IP" --secure-port="$TB_APISERVER_PORT" \
+    --etcd-servers="http://127.0.0.1:$TB_ETCD_PORT" --service-cluster-ip-range="$SERVICE_CIDR" \
     --client-ca-file="$PKI/ca.crt" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --authorization-mode=Node,RBAC --allow-privileged=true --endpoint-reconciler-type=none
+    --authorization-mode=Node,RBAC --allow-privileged=true --enable-admission-plugins=NodeRestriction \
+    --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$PKI/apiserver-kubelet-client.key" --kubelet-certificate-authority="$PKI/ca.crt" \
+    --kubelet-preferred-address-types=InternalIP
 }
 
 k8s_start_controllers() {
   # kcm and the scheduler get only --kubeconfig: the requestheader flags loop on a missing CA bundle here
-  start kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" --kubeconfig="$KUBECONFIG_ADMIN" \
-    --bind-address=127.0.0.1 --secure-port="$TB_KCM_PORT" --leader-elect=false \
+  start_in_net kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" --kubeconfig="$KUBECONFIG_ADMIN" \
+    --bind-address="$NODE_IP" --secure-port="$TB_KCM_PORT" --leader-elect=false \
     --root-ca-file="$PKI/ca.crt" --service-account-private-key-file="$PKI/sa.key" \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
     --use-service-account-credentials=false
-  start kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" --kubeconfig="$KUBECONFIG_ADMIN" \
-    --bind-address=127.0.0.1 --secure-port="$TB_SCHEDULER_PORT" --leader-elect=false
+  start_in_net kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" --kubeconfig="$KUBECONFIG_ADMIN" \
+    --bind-address="$NODE_IP" --secure-port="$TB_SCHEDULER_PORT" --leader-elect=false
   # leases held by a previous kwok would delay the new one by up to the lease duration
   pid_alive "$TESTBED_STATE/run/kwok.pid" || kubectl delete lease -n kube-node-lease --all >/dev/null 2>&1 || true
-  start kwok "$KWOK_DIR/kwok" --kubeconfig="$KUBECONFIG_ADMIN" --config="$KWOK_DIR/stages.yaml" \
-    --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.244.0.0/16
+  # kwok plays the nodes annotated as its own (the real node is the kubelet's)
+  start_in_net kwok "$KWOK_DIR/kwok" --kubeconfig="$KUBECONFIG_ADMIN" --config="$KWOK_DIR/stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds=40 --cidr="$KWOK_POD_CIDR"
 }
 
 kubectl() { "$KUBE_BIN_DIR/kubectl" --kubeconfig="$KUBECONFIG_ADMIN" "$@"; }
 
+etcd_ready() { innet curl -sf "http://127.0.0.1:$TB_ETCD_PORT/health" | grep -q '"health":"true"'; }
 api_ready() { curl -sf --cacert "$PKI/ca.crt" "$API_URL/readyz" | grep -qx ok; }
-healthz() { curl -sfk "https://127.0.0.1:$1/healthz" | grep -qx ok; }
-not_ready_taints_gone() { ! kubectl get nodes -o jsonpath='{.items[*].spec.taints[*].key}' | grep -q not-ready; }
+healthz() { curl -sfk "https://$NODE_IP:$1/healthz" | grep -qx ok; }
+not_ready_taints_gone() { ! kubectl get nodes -l type=kwok -o jsonpath='{.items[*].spec.taints[*].key}' | grep -q not-ready; }
 
 k8s_up() {
   local t0; t0=$(date +%s.%N)
   gen_pki
   k8s_start_etcd
-  waitfor etcd 30 "$TESTBED_STATE/logs/etcd.log" sh -c "curl -sf http://127.0.0.1:$TB_ETCD_PORT/health | grep -q '\"health\":\"true\"'"
+  waitfor etcd 30 "$TESTBED_STATE/logs/etcd.log" etcd_ready
   k8s_start_apiserver
   waitfor kube-apiserver 120 "$TESTBED_STATE/logs/kube-apiserver.log" api_ready
   k8s_start_controllers
   waitfor kube-controller-manager 60 "$TESTBED_STATE/logs/kube-controller-manager.log" healthz "$TB_KCM_PORT"
   waitfor kube-scheduler 60 "$TESTBED_STATE/logs/kube-scheduler.log" healthz "$TB_SCHEDULER_PORT"
   "$PYTHON" "$TESTBED_SRC/lib/nodes.py" "$TESTBED_INVENTORY" | kubectl apply -f - >/dev/null
-  kubectl apply -f "$KWOK_DIR/storage-class.yaml" >/dev/null
-  waitfor "nodes Ready" 120 "$TESTBED_STATE/logs/kwok.log" kubectl wait --for=condition=Ready node --all --timeout=5s
+  # kwok binds claims of its own class; the default class is the real node's (node/storage-class.yaml)
+  sed 's/is-default-class: "true"/is-default-class: "false"/' "$KWOK_DIR/storage-class.yaml" | kubectl apply -f - >/dev/null
+  waitfor "nodes Ready" 120 "$TESTBED_STATE/logs/kwok.log" kubectl wait --for=condition=Ready node -l type=kwok --timeout=5s
   waitfor "node.kubernetes.io/not-ready taints removed" 60 "$TESTBED_STATE/logs/kube-controller-manager.log" not_ready_taints_gone
   waitfor "default service account" 60 "$TESTBED_STATE/logs/kube-controller-manager.log" kubectl get sa default -n default
   log "kubernetes ready in $(since "$t0") s"

@@ -1,18 +1,27 @@
-"""Print the kwok Node objects the test bed registers for the hosts of an inventory's `testbed_nodes` group.
+"""The nodes of the test bed, from the hosts of an inventory's `testbed_nodes` group.
 
 Each node carries what a k3s agent would register from its config.yaml: the hostname labels, the labels and
 taints of its node group (nebari_node_groups[nebari_node_group]), and for GPU hosts `nvidia.com/gpu` capacity
-(testbed_gpus). usage: python nodes.py INVENTORY > nodes.json
+(testbed_gpus). The host with `testbed_real: true` is the real node (kubelet and containerd); the others are
+simulated by kwok. Without such a host the real node is REAL_DEFAULT, in no node group and tainted, so that only
+pods that ask for it run there.
+
+usage: python nodes.py INVENTORY         the kwok Node objects (a List, JSON)
+       python nodes.py INVENTORY real    shell assignments for the real node: REAL_NODE, REAL_LABELS, REAL_TAINTS
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
 NODE_GROUP_LABEL = "nebari.dev/node-group"
+REAL_LABEL = "testbed.nebari.dev/real"
+REAL_DEFAULT = {"name": "testbed-real-0",
+                "taints": [{"key": REAL_LABEL, "value": "true", "effect": "NoSchedule"}]}
 
 
 def inventory(path):
@@ -21,21 +30,28 @@ def inventory(path):
     return json.loads(out)
 
 
-def node(name, hostvars, node_groups, kube_version):
+def placement(hostvars, node_groups):
+    """The labels and taints a host's node groups give its node, and its own testbed_taints."""
     groups = hostvars.get("nebari_node_group", [])
     groups = groups if isinstance(groups, list) else [groups]
+    labels, taints = {}, []
+    for group in groups:
+        settings = node_groups.get(group) or {}
+        labels.update(settings.get("labels") or {NODE_GROUP_LABEL: group})
+        taints.extend(settings.get("taints") or [])
+    taints.extend(hostvars.get("testbed_taints") or [])
+    return labels, [{k: v for k, v in taint.items() if k in ("key", "value", "effect")} for taint in taints]
+
+
+def node(name, hostvars, node_groups, kube_version):
+    group_labels, taints = placement(hostvars, node_groups)
     labels = {
         "kubernetes.io/arch": "amd64",
         "kubernetes.io/os": "linux",
         "kubernetes.io/hostname": name,
         "type": "kwok",
     }
-    taints = []
-    for group in groups:
-        settings = node_groups.get(group) or {}
-        labels.update(settings.get("labels") or {NODE_GROUP_LABEL: group})
-        taints.extend({k: v for k, v in taint.items() if k in ("key", "value", "effect")}
-                      for taint in settings.get("taints") or [])
+    labels.update(group_labels)
     resources = {
         "cpu": str(hostvars.get("testbed_cpu", "8")),
         "memory": str(hostvars.get("testbed_memory", "32Gi")),
@@ -63,6 +79,23 @@ def node(name, hostvars, node_groups, kube_version):
     }
 
 
+def real_node(hosts, hostvars, node_groups):
+    """Shell assignments of the real node's name, its kubelet --node-labels and its taints (JSON, for registerWithTaints)."""
+    real = [name for name in hosts if hostvars.get(name, {}).get("testbed_real")]
+    if len(real) > 1:
+        sys.exit("more than one host of testbed_nodes has testbed_real: true (%s): the test bed has one real node"
+                 % ", ".join(real))
+    if real:
+        name = real[0]
+        labels, taints = placement(hostvars[name], node_groups)
+    else:
+        name, labels, taints = REAL_DEFAULT["name"], {}, REAL_DEFAULT["taints"]
+    labels = dict(labels, **{REAL_LABEL: "true"})
+    print("REAL_NODE=%s" % shlex.quote(name))
+    print("REAL_LABELS=%s" % shlex.quote(",".join("%s=%s" % item for item in sorted(labels.items()))))
+    print("REAL_TAINTS=%s" % shlex.quote(json.dumps(taints)))
+
+
 def main():
     data = inventory(sys.argv[1])
     hostvars = data.get("_meta", {}).get("hostvars", {})
@@ -71,8 +104,12 @@ def main():
         sys.exit("no hosts in group testbed_nodes of %s: the test bed has no nodes to simulate" % sys.argv[1])
     # group_vars/all reach every host; read the node groups from the first one
     node_groups = hostvars.get(hosts[0], {}).get("nebari_node_groups", {})
+    if sys.argv[2:] == ["real"]:
+        real_node(hosts, hostvars, node_groups)
+        return
     kube_version = os.environ.get("KUBE_VERSION", "v0.0.0")
-    items = [node(name, hostvars.get(name, {}), node_groups, kube_version) for name in hosts]
+    items = [node(name, hostvars.get(name, {}), node_groups, kube_version) for name in hosts
+             if not hostvars.get(name, {}).get("testbed_real")]
     json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout, indent=1)
 
 

@@ -1,0 +1,3 @@
+module nebari.platform/testbed/pause
+
+go 1.26.0
