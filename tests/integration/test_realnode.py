@@ -18,6 +18,7 @@ from conftest import STATE
 REAL_LABEL = "testbed.nebari.dev/real"
 # the image the test bed builds from tests/testbed/images/base.yml (Debian bookworm with Python)
 BASE_IMAGE = "testbed.invalid/nebari-testbed/debian:bookworm-python"
+NET = os.environ.get("TB_NET", "10.250")  # the test bed's addresses (tests/testbed/lib/common.sh)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_pod_runs_and_answers_through_its_service(testbed, k8s, ns, real_node):
     k8s.create_namespaced_service(ns, service(ns, "web"))
     pod = wait_ready(k8s, ns, "web")
     assert pod.spec.node_name == real_node.metadata.name
-    assert pod.status.pod_ip.startswith("10.250.0.")
+    assert pod.status.pod_ip.startswith(NET + ".0.")
 
     ip = k8s.read_namespaced_service("web", ns).spec.cluster_ip
     status, body = http_get("http://%s/" % ip)
@@ -134,7 +135,7 @@ def test_loadbalancer_service_gets_an_address_the_host_reaches(k8s, ns):
         if ingress:
             break
         time.sleep(0.5)
-    assert ingress and ingress[0].ip.startswith("10.250.1."), ingress
+    assert ingress and ingress[0].ip.startswith(NET + ".1."), ingress
     assert http_get("http://%s/" % ingress[0].ip)[0] == 200
 
 
@@ -225,3 +226,73 @@ def test_cluster_listens_only_inside_its_namespace(testbed):
     listening = subprocess.run(["ss", "-Htln"], capture_output=True, text=True, check=True).stdout
     for port in (":10250 ", ":16443 ", ":23790 "):
         assert port not in listening, listening
+
+
+def placed_pod(name, image, node_selector, gpus=0):
+    limits = {"nvidia.com/gpu": str(gpus)} if gpus else None
+    return client.V1Pod(metadata=client.V1ObjectMeta(name=name), spec=client.V1PodSpec(
+        node_selector=node_selector, termination_grace_period_seconds=1,
+        tolerations=[client.V1Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")],
+        containers=[client.V1Container(name="c", image=image, command=["sleep", "infinity"],
+                                       resources=client.V1ResourceRequirements(
+                                           requests={"cpu": "1500m", "memory": "4Gi"}, limits=limits))]))
+
+
+def running_on(k8s, ns, name, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        pod = k8s.read_namespaced_pod(name, ns)
+        if pod.status.phase == "Running":
+            return pod
+        time.sleep(0.5)
+    pytest.fail("pod %s not Running: %s" % (name, pod.status))
+
+
+def test_placement_runs_pods_whose_images_the_test_bed_has(k8s, ns, real_node):
+    """The placement webhook: a pod with the test bed's image that the real node can take runs there for real
+    (with small requests: one two-core machine); one with an image the test bed lacks is simulated by kwok in its
+    node group; a GPU pod goes to the simulated GPU node whatever its image."""
+    general = {"nebari.dev/node-group": real_node.metadata.labels.get("nebari.dev/node-group", "general")}
+    if real_node.spec.taints:
+        pytest.skip("the real node is in no node group here (testbed_real is set on no host of the inventory)")
+    k8s.create_namespaced_pod(ns, placed_pod("real", BASE_IMAGE, general))
+    k8s.create_namespaced_pod(ns, placed_pod("simulated", "registry.invalid/nowhere:1", general))
+    k8s.create_namespaced_pod(ns, placed_pod("gpu", BASE_IMAGE, {"nebari.dev/node-group": "gpu"}, gpus=1))
+    real = running_on(k8s, ns, "real")
+    assert real.spec.node_name == real_node.metadata.name
+    assert real.metadata.annotations["testbed.nebari.dev/placement"] == "real"
+    assert real.spec.containers[0].resources.requests == {"cpu": "10m", "memory": "32Mi"}
+    simulated = running_on(k8s, ns, "simulated")
+    assert simulated.spec.node_name != real_node.metadata.name
+    assert k8s.read_node(simulated.spec.node_name).metadata.labels["type"] == "kwok"
+    assert simulated.metadata.annotations["testbed.nebari.dev/placement"] == \
+        "simulated: no image registry.invalid/nowhere:1"
+    gpu = running_on(k8s, ns, "gpu")
+    assert k8s.read_node(gpu.spec.node_name).metadata.labels["nebari.dev/node-group"] == "gpu"
+
+
+def test_placement_stands_the_pause_image_in_for_a_daemonset_without_image(k8s, ns, real_node):
+    """A DaemonSet whose image the test bed lacks (a log shipper, a node exporter) completes: on the real node its
+    pod runs the pause image without probes, on the kwok nodes kwok plays it."""
+    apps = client.AppsV1Api(k8s.api_client)
+    labels = {"app": "agent"}
+    apps.create_namespaced_daemon_set(ns, client.V1DaemonSet(
+        metadata=client.V1ObjectMeta(name="agent"), spec=client.V1DaemonSetSpec(
+            selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=client.V1PodSpec(
+                tolerations=[client.V1Toleration(operator="Exists")],
+                containers=[client.V1Container(
+                    name="agent", image="registry.invalid/agent:1", args=["--serve"],
+                    readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/", port=9100)))])))))
+    end = time.time() + 90
+    while time.time() < end:
+        status = apps.read_namespaced_daemon_set("agent", ns).status
+        if status.desired_number_scheduled and status.number_ready == status.desired_number_scheduled:
+            break
+        time.sleep(1)
+    assert status.number_ready == status.desired_number_scheduled, status
+    pods = {p.spec.node_name: p for p in k8s.list_namespaced_pod(ns, label_selector="app=agent").items}
+    on_real = pods[real_node.metadata.name]
+    assert on_real.spec.containers[0].image.endswith("/pause:3.10")
+    assert on_real.spec.containers[0].readiness_probe is None
+    assert on_real.metadata.annotations["testbed.nebari.dev/placement"].startswith("simulated: no image")

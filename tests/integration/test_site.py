@@ -62,11 +62,11 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     assert values["singleuser"]["nodeSelector"] == {"nebari.dev/node-group": "user"}
     assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
-    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]
+    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-1")]
     # every release of the catalog, each with its own rendered values, its pod Running on the general nodes (the
     # device plugin's on the GPU node)
     for release in STANDINS:
-        node = "sandbox-gpu-0" if release == "nvidia-device-plugin" else "sandbox-general-0"
+        node = "sandbox-gpu-0" if release == "nvidia-device-plugin" else "sandbox-general-1"
         pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
         assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", node)], release
         assert k8s.read_namespaced_config_map("%s-values" % release, namespace).data["values.yaml"], release
@@ -74,7 +74,7 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
                             .data["values.yaml"])
     assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in plugin["tolerations"]
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
-    assert sorted((p.status.phase, p.spec.node_name) for p in pods) == [("Running", "sandbox-general-0")] * 2
+    assert sorted((p.status.phase, p.spec.node_name) for p in pods) == [("Running", "sandbox-general-1")] * 2
     keycloak = yaml.safe_load(k8s.read_namespaced_config_map("keycloak-values", namespace).data["values.yaml"])
     assert keycloak["http"]["relativePath"] == "/auth" and keycloak["database"]["hostname"] == "keycloak-postgresql"
     dask = yaml.safe_load(k8s.read_namespaced_config_map("dask-gateway-values", namespace).data["values.yaml"])
@@ -90,7 +90,7 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     kubeconfig = tmp_path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     summary = (tmp_path / "artifacts" / "summary.md").read_text()
-    assert ("| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-0: 1/1 "
+    assert ("| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-1: 1/1 "
             "| https://nebari.sandbox.localhost/ |" % namespace) in summary
     assert "| sandbox-gpu-0 | gpu | 2 | yes |" in summary
     # the same as data, for CI jobs and AWX to keep as an artifact
@@ -99,7 +99,7 @@ def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_pa
     jupyterhub = [rel for rel in report["releases"] if rel["component"] == "jupyterhub"][0]
     assert jupyterhub == {"component": "jupyterhub", "release": "jupyterhub", "chart": "nebari-standin-0.1.0",
                           "app_version": "standin", "namespace": namespace, "status": "deployed",
-                          "pods": [{"node": "sandbox-general-0", "ready": 1, "total": 1}],
+                          "pods": [{"node": "sandbox-general-1", "ready": 1, "total": 1}],
                           "url": "https://nebari.sandbox.localhost/"}
     assert {"name": "sandbox-gpu-0", "group": "gpu", "gpus": 2, "ready": True} in [
         {key: node[key] for key in ("name", "group", "gpus", "ready")} for node in report["nodes"]]
@@ -265,4 +265,4 @@ def test_airgap_installs_from_the_local_charts_and_preflight_names_a_missing_one
     assert any("Install or upgrade jupyterhub from path %s/jupyterhub-%s.tgz (airgap copy of jupyterhub %s from "
                "https://hub.jupyter.org/helm-chart/)" % (charts, pin, pin) in name for name in run.changed_tasks())
     pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
-    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-0")]
+    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-1")]

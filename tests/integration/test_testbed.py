@@ -23,7 +23,7 @@ def wait_for(predicate, timeout=60, interval=0.5):
 
 def test_nodes_come_from_the_sandbox_inventory(k8s):
     nodes = {node.metadata.name: node for node in k8s.list_node().items}
-    assert set(nodes) >= {"sandbox-general-0", "sandbox-user-0", "sandbox-worker-0", "sandbox-gpu-0"}
+    assert set(nodes) >= {"sandbox-general-0", "sandbox-general-1", "sandbox-user-0", "sandbox-worker-0", "sandbox-gpu-0"}
     gpu = nodes["sandbox-gpu-0"]
     assert gpu.metadata.labels["nebari.dev/node-group"] == "gpu"
     assert gpu.status.allocatable["nvidia.com/gpu"] == "2"

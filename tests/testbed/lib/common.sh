@@ -12,19 +12,21 @@ TESTBED_STATE=${TESTBED_STATE:-$REPO_ROOT/.testbed}
 
 # The network namespace of the control plane and the real node, joined to the host by one veth pair and routed
 # nowhere else: the host reaches the API server, Services, pods and LoadBalancer addresses through it, and no
-# packet from inside can leave the machine. Addresses under $TB_NET (a /16): .0.0/24 the node (.0.1) and its pods,
-# .1.0/24 the LoadBalancer pool, .255.0/30 the host link. Services in 10.96.0.0/16, kwok's pods in 10.244.0.0/16.
+# packet from inside can leave the machine. Every address is under $TB_NET (a /16), so that two test beds with
+# their own TB_NETNS, TB_VETH and TB_NET never share one: .0.0/24 the node (.0.1) and its pods, .1.0/24 the
+# LoadBalancer pool, .2.0/30 the host link, .64.0/18 kwok's pods, .128.0/17 the Services.
 TB_NETNS=${TB_NETNS:-nebari-testbed}
 TB_VETH=${TB_VETH:-nbtb0}
 TB_NET=${TB_NET:-10.250}
 NODE_IP=$TB_NET.0.1
 POD_CIDR=$TB_NET.0.0/24
 LB_POOL=$TB_NET.1.0/24
-LINK_HOST=$TB_NET.255.1
-LINK_NS=$TB_NET.255.2
-SERVICE_CIDR=10.96.0.0/16
-DNS_IP=10.96.0.10
-KWOK_POD_CIDR=10.244.0.0/16
+LINK_HOST=$TB_NET.2.1
+LINK_NS=$TB_NET.2.2
+KWOK_POD_CIDR=$TB_NET.64.0/18
+SERVICE_CIDR=$TB_NET.128.0/17
+KUBERNETES_SERVICE_IP=$TB_NET.128.1
+DNS_IP=$TB_NET.128.10
 # where images are named as if mirrored (nebari_image_registry of the sandbox): nothing resolves it, nothing is pulled
 TB_REGISTRY=testbed.invalid
 
@@ -39,6 +41,7 @@ TB_ETCD_PEER_PORT=${TB_ETCD_PEER_PORT:-23800}
 TB_APISERVER_PORT=${TB_APISERVER_PORT:-16443}
 TB_KCM_PORT=${TB_KCM_PORT:-20257}
 TB_SCHEDULER_PORT=${TB_SCHEDULER_PORT:-20259}
+TB_PLACEMENT_PORT=${TB_PLACEMENT_PORT:-20443}
 TB_KEYCLOAK_PORT=${TB_KEYCLOAK_PORT:-18080}
 TB_CONDA_STORE_PORT=${TB_CONDA_STORE_PORT:-18181}
 

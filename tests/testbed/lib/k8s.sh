@@ -7,7 +7,7 @@ PKI=$TESTBED_STATE/pki
 KUBECONFIG_ADMIN=$TESTBED_STATE/kubeconfig
 API_URL=https://$NODE_IP:$TB_APISERVER_PORT
 # bump when the certificates or kubeconfigs below change: a state made by an older version gets a new PKI
-PKI_VERSION=2
+PKI_VERSION=4
 
 # kubeconfig NAME FILE: a kubeconfig for the client certificate $PKI/NAME.crt
 write_kubeconfig() {
@@ -52,11 +52,15 @@ gen_pki() {
     leaf apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$NODE_IP,IP:${SERVICE_CIDR%.0/*}.1"
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$NODE_IP,IP:$KUBERNETES_SERVICE_IP"
     leaf kubelet-serving "/CN=$REAL_NODE" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:$REAL_NODE,IP:$NODE_IP"
+    leaf placement "/CN=testbed-placement" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:$NODE_IP"
     client="basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"

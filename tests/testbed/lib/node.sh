@@ -9,6 +9,8 @@ CTR_ADDRESS=$NODE_RUN/containerd.sock
 # what the kubelet changes machine-wide at start; `down` puts the values found before back
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
 NODE_IMAGES="pause coredns base"
+# the kubelet's cgroup root: the pods of this test bed, and nothing else, live below it
+CGROUP_ROOT=/$TB_NETNS
 
 node_packages() { # Debian packages of the real node, installed when missing (needs root)
   local missing=() bin package
@@ -83,7 +85,8 @@ render() {
       -e "s|@POD_CIDR@|$POD_CIDR|g" -e "s|@POD_FIRST@|${NODE_IP%.1}.10|g" -e "s|@BRIDGE@|cni0|g" \
       -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@NODE_NAME@|$REAL_NODE|g" -e "s|@CNI_CONF@|$NODE_STATE/cni|g" \
       -e "s|@PAUSE@|$(image_ref pause)|g" -e "s|@COREDNS_IMAGE@|$(image_ref coredns)|g" \
-      -e "s|@REAL_LABEL@|testbed.nebari.dev/real|g" -e "s|@TAINTS@|$REAL_TAINTS|g" "$1" > "$2"
+      -e "s|@REAL_LABEL@|testbed.nebari.dev/real|g" -e "s|@TAINTS@|$REAL_TAINTS|g" \
+      -e "s|@PLACEMENT_PORT@|$TB_PLACEMENT_PORT|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" -e "s|@CA_BUNDLE@|$(base64 -w0 < "$PKI/ca.crt")|g" "$1" > "$2"
 }
 
 node_configure() {
@@ -93,6 +96,8 @@ node_configure() {
   render "$TESTBED_SRC/node/kubelet.yaml.in" "$NODE_STATE/kubelet.yaml"
   render "$TESTBED_SRC/node/kube-proxy.yaml.in" "$NODE_STATE/kube-proxy.yaml"
   render "$TESTBED_SRC/node/coredns.yaml.in" "$NODE_STATE/coredns.yaml"
+  render "$TESTBED_SRC/node/placement-webhook.yaml.in" "$NODE_STATE/placement-webhook.yaml"
+  printf '%s\n' "$REAL_JSON" > "$NODE_STATE/real.json"
 }
 
 ctr() { innet /usr/bin/ctr --address "$CTR_ADDRESS" -n k8s.io "$@"; }
@@ -106,6 +111,32 @@ import_images() { # import each image whose archive (its cache key) this contain
     echo "$archive" >> "$NODE_STATE/imported"; n=$((n + 1))
   done < "$NEBARI_CACHE/images/index.txt"
   [ "$n" = 0 ] || log "imported $n images in $(since "$t0") s"
+}
+
+cgroups_up() { # the kubelet needs its cgroup root in every hierarchy (cgroup v1 here); cpuset ones need CPUs
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -e "$hierarchy/cgroup.procs" ] || continue
+    mkdir -p "$hierarchy${CGROUP_ROOT#/}"
+    if [ -e "$hierarchy/cpuset.cpus" ]; then
+      cat "$hierarchy/cpuset.cpus" > "$hierarchy${CGROUP_ROOT#/}/cpuset.cpus"
+      cat "$hierarchy/cpuset.mems" > "$hierarchy${CGROUP_ROOT#/}/cpuset.mems"
+    fi
+  done
+}
+
+cgroups_down() { # every process left below the cgroup root (a container whose shim died), then the cgroups
+  local hierarchy pids
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -d "$hierarchy${CGROUP_ROOT#/}" ] || continue
+    pids=$(find "$hierarchy${CGROUP_ROOT#/}" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  done
+  sleep 0.2
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -d "$hierarchy${CGROUP_ROOT#/}" ] && find "$hierarchy${CGROUP_ROOT#/}" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
 }
 
 save_sysctls() {
@@ -123,6 +154,7 @@ restore_sysctls() {
   rm -f "$TESTBED_STATE/run/sysctls-before"
 }
 
+placement_ready() { [ "$(curl -sk -o /dev/null -w '%{http_code}' "https://$NODE_IP:$TB_PLACEMENT_PORT/")" = 501 ]; }
 real_node_ready() { kubectl wait --for=condition=Ready "node/$REAL_NODE" --timeout=5s; }
 dns_ready() { [ "$(kubectl get deploy coredns -n kube-system -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
 
@@ -133,20 +165,31 @@ node_up() {
   waitfor containerd 30 "$TESTBED_STATE/logs/containerd.log" ctr version
   import_images
   save_sysctls
+  cgroups_up
+  # a real node of another name (the inventory changed) is gone; a Node of this name that kwok played would stay
+  # kwok's
+  kubectl get nodes -l testbed.nebari.dev/real=true -o name | grep -vx "node/$REAL_NODE" | xargs -r kubectl delete >/dev/null
+  if [ -n "$(kubectl get node "$REAL_NODE" -o jsonpath='{.metadata.annotations.kwok\.x-k8s\.io/node}' 2>/dev/null)" ]; then
+    kubectl delete node "$REAL_NODE" >/dev/null
+  fi
   start_in_net kubelet "$KUBE_BIN_DIR/kubelet" --config="$NODE_STATE/kubelet.yaml" \
     --kubeconfig="$PKI/kubelet.kubeconfig" --root-dir="$NODE_STATE/kubelet" --hostname-override="$REAL_NODE" \
     --node-ip="$NODE_IP" --node-labels="$REAL_LABELS"
   start_in_net kube-proxy "$KUBE_BIN_DIR/kube-proxy" --config="$NODE_STATE/kube-proxy.yaml"
   start controllers "$PYTHON" "$TESTBED_SRC/lib/controllers.py" "$KUBECONFIG_ADMIN" "$TESTBED_STATE" "$LB_POOL"
+  start_in_net placement "$PYTHON" "$TESTBED_SRC/lib/placement.py" "$NODE_IP" "$TB_PLACEMENT_PORT" \
+    "$PKI/placement.crt" "$PKI/placement.key" "$NEBARI_CACHE/images/index.txt" "$NODE_STATE/real.json"
   waitfor "real node $REAL_NODE Ready" 120 "$TESTBED_STATE/logs/kubelet.log" real_node_ready
-  kubectl apply -f "$NODE_STATE/coredns.yaml" -f "$TESTBED_SRC/node/storage-class.yaml" >/dev/null
+  waitfor "placement webhook" 30 "$TESTBED_STATE/logs/placement.log" placement_ready
+  kubectl apply -f "$NODE_STATE/coredns.yaml" -f "$TESTBED_SRC/node/storage-class.yaml" \
+    -f "$NODE_STATE/placement-webhook.yaml" >/dev/null
   waitfor "cluster DNS" 120 "$TESTBED_STATE/logs/kubelet.log" dns_ready
   log "real node $REAL_NODE ready in $(since "$t0") s"
 }
 
 node_down() { # the node's processes, then what they leave: containers, mounts, cgroups, sysctls
   local pid
-  stop_services kube-proxy kubelet controllers
+  stop_services kube-proxy kubelet controllers placement
   if pid_alive "$TESTBED_STATE/run/containerd.pid"; then
     local task
     for task in $(ctr tasks ls -q 2>/dev/null); do ctr tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
@@ -160,9 +203,6 @@ node_down() { # the node's processes, then what they leave: containers, mounts, 
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*$NODE_RUN/containerd.sock" || true); do kill -KILL "$pid" 2>/dev/null || true; done
   awk '{ print $2 }' /proc/mounts | grep -E "^($NODE_STATE|$NODE_RUN)/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$NODE_RUN" "$NODE_STATE/cni-ipam"
-  local cgroup
-  for cgroup in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/k8s.io; do
-    [ -d "$cgroup" ] && find "$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
+  cgroups_down
   restore_sysctls
 }

@@ -7,7 +7,8 @@ simulated by kwok. Without such a host the real node is REAL_DEFAULT, in no node
 pods that ask for it run there.
 
 usage: python nodes.py INVENTORY         the kwok Node objects (a List, JSON)
-       python nodes.py INVENTORY real    shell assignments for the real node: REAL_NODE, REAL_LABELS, REAL_TAINTS
+       python nodes.py INVENTORY real    shell assignments for the real node: REAL_NODE, REAL_LABELS, REAL_TAINTS,
+                                         REAL_JSON
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def real_node(hosts, hostvars, node_groups):
     print("REAL_NODE=%s" % shlex.quote(name))
     print("REAL_LABELS=%s" % shlex.quote(",".join("%s=%s" % item for item in sorted(labels.items()))))
     print("REAL_TAINTS=%s" % shlex.quote(json.dumps(taints)))
+    print("REAL_JSON=%s" % shlex.quote(json.dumps({"name": name, "labels": labels, "taints": taints})))
 
 
 def main():
