@@ -6,6 +6,8 @@
 NODE_STATE=$TESTBED_STATE/node
 NODE_RUN=/run/$TB_NETNS-containerd        # containerd's state (sockets, task dirs, pod network namespaces)
 CTR_ADDRESS=$NODE_RUN/containerd.sock
+# this checkout's images (NAME REFERENCE ARCHIVE per line); the archives are shared by every checkout in the cache
+IMAGE_INDEX=$TESTBED_STATE/images.txt
 # what the kubelet changes machine-wide at start; `down` puts the values found before back
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
 NODE_IMAGES="pause coredns base"
@@ -31,13 +33,14 @@ node_packages() { # Debian packages of the real node, installed when missing (ne
 
 build_images() { # the real node's images, each built once from tests/testbed/images/<name>.yml
   local t0; t0=$(date +%s.%N)
+  mkdir -p "$TESTBED_STATE"
   PAUSE_BIN=$PAUSE_DIR/pause COREDNS_BIN=$COREDNS_DIR/coredns "$PYTHON" "$TESTBED_SRC/lib/images.py" build $NODE_IMAGES \
-    > "$NEBARI_CACHE/images/index.txt.part" || die "building the images failed"
-  mv "$NEBARI_CACHE/images/index.txt.part" "$NEBARI_CACHE/images/index.txt"
+    > "$IMAGE_INDEX.part" || die "building the images failed"
+  mv "$IMAGE_INDEX.part" "$IMAGE_INDEX"
   log "images ready in $(since "$t0") s"
 }
 
-image_ref() { awk -v n="$1" '$1 == n { print $2 }' "$NEBARI_CACHE/images/index.txt"; }
+image_ref() { awk -v n="$1" '$1 == n { print $2 }' "$IMAGE_INDEX"; }
 
 real_node_settings() { # REAL_NODE, REAL_LABELS, REAL_TAINTS from the inventory (tests/testbed/lib/nodes.py)
   eval "$("$PYTHON" "$TESTBED_SRC/lib/nodes.py" "$TESTBED_INVENTORY" real)"
@@ -86,7 +89,9 @@ render() {
       -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@NODE_NAME@|$REAL_NODE|g" -e "s|@CNI_CONF@|$NODE_STATE/cni|g" \
       -e "s|@PAUSE@|$(image_ref pause)|g" -e "s|@COREDNS_IMAGE@|$(image_ref coredns)|g" \
       -e "s|@REAL_LABEL@|testbed.nebari.dev/real|g" -e "s|@TAINTS@|$REAL_TAINTS|g" \
-      -e "s|@PLACEMENT_PORT@|$TB_PLACEMENT_PORT|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" -e "s|@CA_BUNDLE@|$(base64 -w0 < "$PKI/ca.crt")|g" "$1" > "$2"
+      -e "s|@PLACEMENT_PORT@|$TB_PLACEMENT_PORT|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" -e "s|@CA_BUNDLE@|$(base64 -w0 < "$PKI/ca.crt")|g" "$1" > "$2.new"
+  # only a changed file is replaced: kube-proxy exits when its configuration file is written to
+  if cmp -s "$2.new" "$2"; then rm -f "$2.new"; else mv "$2.new" "$2"; fi
 }
 
 node_configure() {
@@ -109,7 +114,7 @@ import_images() { # import each image whose archive (its cache key) this contain
     grep -qxF "$archive" "$NODE_STATE/imported" && ctr images ls -q "name==$ref" | grep -q . && continue
     ctr images import "$archive" >/dev/null || die "importing $archive into containerd failed"
     echo "$archive" >> "$NODE_STATE/imported"; n=$((n + 1))
-  done < "$NEBARI_CACHE/images/index.txt"
+  done < "$IMAGE_INDEX"
   [ "$n" = 0 ] || log "imported $n images in $(since "$t0") s"
 }
 
@@ -168,7 +173,8 @@ node_up() {
   cgroups_up
   # a real node of another name (the inventory changed) is gone; a Node of this name that kwok played would stay
   # kwok's
-  kubectl get nodes -l testbed.nebari.dev/real=true -o name | grep -vx "node/$REAL_NODE" | xargs -r kubectl delete >/dev/null
+  local stale; stale=$(kubectl get nodes -l testbed.nebari.dev/real=true -o name | grep -vx "node/$REAL_NODE" || true)
+  [ -z "$stale" ] || kubectl delete $stale >/dev/null
   if [ -n "$(kubectl get node "$REAL_NODE" -o jsonpath='{.metadata.annotations.kwok\.x-k8s\.io/node}' 2>/dev/null)" ]; then
     kubectl delete node "$REAL_NODE" >/dev/null
   fi
@@ -178,7 +184,7 @@ node_up() {
   start_in_net kube-proxy "$KUBE_BIN_DIR/kube-proxy" --config="$NODE_STATE/kube-proxy.yaml"
   start controllers "$PYTHON" "$TESTBED_SRC/lib/controllers.py" "$KUBECONFIG_ADMIN" "$TESTBED_STATE" "$LB_POOL"
   start_in_net placement "$PYTHON" "$TESTBED_SRC/lib/placement.py" "$NODE_IP" "$TB_PLACEMENT_PORT" \
-    "$PKI/placement.crt" "$PKI/placement.key" "$NEBARI_CACHE/images/index.txt" "$NODE_STATE/real.json"
+    "$PKI/placement.crt" "$PKI/placement.key" "$IMAGE_INDEX" "$NODE_STATE/real.json"
   waitfor "real node $REAL_NODE Ready" 120 "$TESTBED_STATE/logs/kubelet.log" real_node_ready
   waitfor "placement webhook" 30 "$TESTBED_STATE/logs/placement.log" placement_ready
   kubectl apply -f "$NODE_STATE/coredns.yaml" -f "$TESTBED_SRC/node/storage-class.yaml" \

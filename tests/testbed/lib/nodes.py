@@ -95,7 +95,11 @@ def real_node(hosts, hostvars, node_groups):
     print("REAL_NODE=%s" % shlex.quote(name))
     print("REAL_LABELS=%s" % shlex.quote(",".join("%s=%s" % item for item in sorted(labels.items()))))
     print("REAL_TAINTS=%s" % shlex.quote(json.dumps(taints)))
-    print("REAL_JSON=%s" % shlex.quote(json.dumps({"name": name, "labels": labels, "taints": taints})))
+    # the placement webhook matches pods against the labels the kubelet registers as well
+    registered = dict(labels, **{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                 "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                                 "beta.kubernetes.io/arch": "amd64"})
+    print("REAL_JSON=%s" % shlex.quote(json.dumps({"name": name, "labels": registered, "taints": taints})))
 
 
 def main():
