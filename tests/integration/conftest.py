@@ -32,6 +32,7 @@ def testbed():
     with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:
         conda_store_token = f.read().strip()
     yield {
+        "state": STATE,
         "kubeconfig": os.path.join(STATE, "kubeconfig"),
         "helm": os.path.join(STATE, "bin", "helm"),
         "kubectl": os.path.join(STATE, "bin", "kubectl"),
@@ -125,6 +126,22 @@ def playbook(testbed, tmp_path):
         return PlaybookRun(proc, raw=raw)
 
     return run
+
+
+def standin_components(namespace):
+    """nebari_components that put the test bed's stand-in chart in place of every upstream chart of the catalog: for
+    the tests of the collection's mechanics (AWX, the installed collection), which need no real chart and leave no
+    cluster-wide objects (the real charts' CRDs and ClusterRoles belong to one namespace at a time)."""
+    import yaml
+
+    standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
+    with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as f:
+        catalog = yaml.safe_load(f)["nebari_component_catalog"]
+    components = {name: {"chart": {"path": standin}, "timeout": "2m"} for name, entry in catalog.items()
+                  if "path" not in entry["chart"]}
+    # the device plugin lives in a namespace of its own by default: keep it in the test's, which is deleted after
+    components["nvidia-device-plugin"]["namespace"] = namespace
+    return components
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import os
 
 import ansible_runner
 
-from conftest import BIN, ROOT, SANDBOX
+from conftest import BIN, ROOT, SANDBOX, standin_components
 
 
 def job(private, ident):
@@ -27,7 +27,9 @@ def test_site_as_an_awx_job(testbed, sandbox_vars, tmp_path):
     private = tmp_path / "runner"
     (private / "env").mkdir(parents=True)
     # AWX writes the job's extra vars and environment here; the secrets would come from its credentials
-    (private / "env" / "extravars").write_text(json.dumps(sandbox_vars))
+    # (the stand-in chart for every upstream chart: this is about how the job runs, not what it installs)
+    (private / "env" / "extravars").write_text(json.dumps(dict(
+        sandbox_vars, nebari_components=standin_components(sandbox_vars["nebari_namespace"]))))
     # (ansible-playbook found on PATH, as in an execution environment: here the checkout's venv)
     (private / "env" / "envvars").write_text(json.dumps({
         "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),

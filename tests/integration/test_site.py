@@ -11,14 +11,14 @@ import time
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from conftest import BIN, ROOT, SANDBOX
+from conftest import BIN, ROOT, SANDBOX, standin_components
 
 with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_file:
-    CATALOG = list(yaml.safe_load(catalog_file)["nebari_component_catalog"])
-# the releases the sandbox installs from the stand-in chart (conda-store's chart is the collection's own; MetalLB is
-# for bare metal)
-with open(os.path.join(SANDBOX, "group_vars", "all", "nebari.yml")) as sandbox_file:
-    STANDINS = list(yaml.safe_load(sandbox_file)["nebari_components"])
+    CATALOG = yaml.safe_load(catalog_file)["nebari_component_catalog"]
+# the sandbox's own deployment, as `make sandbox` makes it (its namespace and realm)
+SANDBOX_NAMESPACE = "dev"
+REAL_NODE, SIMULATED_GENERAL = "sandbox-general-0", "sandbox-general-1"
+PLACEMENT = "testbed.nebari.dev/placement"
 
 
 def namespace_exists(k8s, name):
@@ -49,62 +49,96 @@ def place_pod(k8s, namespace, name, node_selector, tolerations, limits, timeout=
     raise AssertionError("pod %s not Running after %ds: %s" % (name, timeout, status.status))
 
 
-def test_site_converges_then_changes_nothing(playbook, sandbox_vars, k8s, tmp_path):
-    first = playbook(extra_vars=sandbox_vars)
-    assert first.rc == 0, first.failure_messages() or first.stderr
-    assert first.changed > 0
-    namespace = sandbox_vars["nebari_namespace"]
-    assert namespace_exists(k8s, namespace)
+def helm_json(testbed, *args):
+    proc = subprocess.run([testbed["helm"], "--kubeconfig", testbed["kubeconfig"]] + list(args) + ["-o", "json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
 
-    # the stand-in release got the values the collection rendered from the inventory
-    values = yaml.safe_load(k8s.read_namespaced_config_map("jupyterhub-values", namespace).data["values.yaml"])
+
+def http_get(url, timeout=10):
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (the test bed's addresses)
+        return response.status, response.read().decode()
+
+
+def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
+    """The sandbox exactly as `make sandbox` deploys it: every upstream chart at the catalog's pin from the airgap
+    directory the test bed fills (../shared/charts), images from the test bed's registry. What has an image here
+    runs on the real node (JupyterHub's hub and proxy, answering through the proxy); the rest is simulated by kwok.
+    A second run changes nothing."""
+    namespace = SANDBOX_NAMESPACE
+    variables = {"nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
+    first = playbook(extra_vars=variables)
+    assert first.rc == 0, first.failure_messages() or first.stderr
+
+    # every release from the airgap directory: the upstream chart, or the stand-in where nobody has the chart
+    with open(os.path.join(testbed["state"], "airgap", "charts", "STANDINS")) as f:
+        standins = f.read().split()
+    releases = {r["name"]: r for r in helm_json(testbed, "list", "-n", namespace)}
+    for component, entry in CATALOG.items():
+        if component in ("metallb", "gpu-operator", "conda-store"):  # bare metal only / not the sandbox's plugin / ours
+            continue
+        chart = entry["chart"].get("name") or entry["chart"]["oci"].rsplit("/", 1)[-1]
+        version = "17.1.0" if component == "keycloak-postgresql" else entry["chart"]["version"]  # sandbox override
+        expected = "nebari-standin-0.1.0" if "%s-%s.tgz" % (chart, version) in standins else "%s-%s" % (chart, version)
+        assert (releases[component]["chart"], releases[component]["status"]) == (expected, "deployed"), component
+    assert releases["conda-store"]["chart"].startswith("conda-store-")
+
+    # the values the collection rendered reached the real chart, images named on the test bed's registry
+    values = helm_json(testbed, "get", "values", "jupyterhub", "-n", namespace)
     assert values["hub"]["nodeSelector"] == {"nebari.dev/node-group": "general"}
     assert values["singleuser"]["nodeSelector"] == {"nebari.dev/node-group": "user"}
+    assert values["hub"]["image"]["name"] == "testbed.invalid/jupyterhub/k8s-hub"
     assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
-    pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=jupyterhub").items
-    assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", "sandbox-general-1")]
-    # every release of the catalog, each with its own rendered values, its pod Running on the general nodes (the
-    # device plugin's on the GPU node)
-    for release in STANDINS:
-        node = "sandbox-gpu-0" if release == "nvidia-device-plugin" else "sandbox-general-1"
-        pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
-        assert [(p.status.phase, p.spec.node_name) for p in pods] == [("Running", node)], release
-        assert k8s.read_namespaced_config_map("%s-values" % release, namespace).data["values.yaml"], release
-    plugin = yaml.safe_load(k8s.read_namespaced_config_map("nvidia-device-plugin-values", namespace)
-                            .data["values.yaml"])
-    assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in plugin["tolerations"]
-    pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
-    assert sorted((p.status.phase, p.spec.node_name) for p in pods) == [("Running", "sandbox-general-1")] * 2
-    keycloak = yaml.safe_load(k8s.read_namespaced_config_map("keycloak-values", namespace).data["values.yaml"])
-    assert keycloak["http"]["relativePath"] == "/auth" and keycloak["database"]["hostname"] == "keycloak-postgresql"
-    dask = yaml.safe_load(k8s.read_namespaced_config_map("dask-gateway-values", namespace).data["values.yaml"])
-    assert dask["gateway"]["backend"]["worker"]["extraPodConfig"]["nodeSelector"] == {"nebari.dev/node-group": "worker"}
+
+    # JupyterHub really runs: its hub and proxy on the real node, the hub answering through the proxy
+    pods = k8s.list_namespaced_pod(namespace, label_selector="app=jupyterhub").items
+    assert sorted((p.metadata.labels["component"], p.status.phase, p.spec.node_name, p.metadata.annotations[PLACEMENT])
+                  for p in pods) == [("hub", "Running", REAL_NODE, "real"), ("proxy", "Running", REAL_NODE, "real")]
+    proxy = k8s.read_namespaced_service("proxy-public", namespace).spec.cluster_ip
+    assert http_get("http://%s/hub/health" % proxy)[0] == 200
+    assert json.loads(http_get("http://%s/hub/api/" % proxy)[1])["version"] == "5.5.0"
+    # a component without an image here is simulated by kwok in its node group
+    keycloak = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=keycloak").items
+    assert [(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in keycloak] == [
+        (SIMULATED_GENERAL, "simulated")]
+    # the device plugin's pods on the GPU node only
+    plugin = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=nvidia-device-plugin").items
+    assert {p.spec.node_name for p in plugin} == {"sandbox-gpu-0"}
 
     # a user server started with the GPU profile, as KubeSpawner builds its pod, runs on the GPU node
     profiles = {p["slug"]: p["kubespawner_override"] for p in values["singleuser"]["profileList"]}
-    assert place_pod(k8s, namespace, "jupyter-gpu", profiles["gpu"]["node_selector"], profiles["gpu"]["tolerations"],
-                     profiles["gpu"]["extra_resource_limits"]) == "sandbox-gpu-0"
-    assert place_pod(k8s, namespace, "jupyter-small", profiles["small"]["node_selector"],
-                     profiles["small"]["tolerations"], {}) == "sandbox-user-0"
+    try:
+        assert place_pod(k8s, namespace, "jupyter-gpu", profiles["gpu"]["node_selector"],
+                         profiles["gpu"]["tolerations"], profiles["gpu"]["extra_resource_limits"]) == "sandbox-gpu-0"
+        assert place_pod(k8s, namespace, "jupyter-small", profiles["small"]["node_selector"],
+                         profiles["small"]["tolerations"], {}) == "sandbox-user-0"
+    finally:
+        for name in ("jupyter-gpu", "jupyter-small"):
+            try:
+                k8s.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+            except ApiException:
+                pass
 
     kubeconfig = tmp_path / "artifacts" / "kubeconfig"
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     summary = (tmp_path / "artifacts" / "summary.md").read_text()
-    assert ("| jupyterhub | jupyterhub | nebari-standin-0.1.0 | standin | %s | deployed | sandbox-general-1: 1/1 "
-            "| https://nebari.sandbox.localhost/ |" % namespace) in summary
+    assert ("| jupyterhub | jupyterhub | jupyterhub-4.4.0 | 5.5.0 | %s | deployed | %s: 2/2 "
+            "| https://nebari.sandbox.localhost/ |" % (namespace, REAL_NODE)) in summary, summary
     assert "| sandbox-gpu-0 | gpu | 2 | yes |" in summary
     # the same as data, for CI jobs and AWX to keep as an artifact
     report = json.loads((tmp_path / "artifacts" / "summary.json").read_text())
     assert (report["domain"], report["provider"]) == ("nebari.sandbox.localhost", "existing")
     jupyterhub = [rel for rel in report["releases"] if rel["component"] == "jupyterhub"][0]
-    assert jupyterhub == {"component": "jupyterhub", "release": "jupyterhub", "chart": "nebari-standin-0.1.0",
-                          "app_version": "standin", "namespace": namespace, "status": "deployed",
-                          "pods": [{"node": "sandbox-general-1", "ready": 1, "total": 1}],
+    assert jupyterhub == {"component": "jupyterhub", "release": "jupyterhub", "chart": "jupyterhub-4.4.0",
+                          "app_version": "5.5.0", "namespace": namespace, "status": "deployed",
+                          "pods": [{"node": REAL_NODE, "ready": 2, "total": 2}],
                           "url": "https://nebari.sandbox.localhost/"}
     assert {"name": "sandbox-gpu-0", "group": "gpu", "gpus": 2, "ready": True} in [
         {key: node[key] for key in ("name", "group", "gpus", "ready")} for node in report["nodes"]]
 
-    second = playbook(extra_vars=sandbox_vars)
+    second = playbook(extra_vars=variables)
     assert second.rc == 0, second.failure_messages()
     assert second.changed == 0, "second run changed: %s" % second.changed_tasks()
 
@@ -142,7 +176,9 @@ def test_installed_collection_runs_as_nebari_platform_site(testbed, sandbox_vars
                     str(installed), tarball[0]], check=True, capture_output=True, cwd=tmp_path, env=env)
     assert (installed / "ansible_collections" / "nebari" / "platform" / "playbooks" / "site.yml").is_file()
     extra = tmp_path / "vars.yml"
-    extra.write_text(yaml.safe_dump(sandbox_vars))
+    # the stand-in chart for every upstream chart: this is about how the collection installs and runs
+    extra.write_text(yaml.safe_dump(dict(sandbox_vars,
+                                         nebari_components=standin_components(sandbox_vars["nebari_namespace"]))))
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "nebari.platform.site", "-i", SANDBOX,
                            "-e", "@%s" % extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
                           check=False)

@@ -60,8 +60,10 @@ def rendered(request, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("values") / "values.json"
     extra = tmp_path_factory.mktemp("vars") / "vars.json"
-    # the catalog as shipped: repository charts with their pinned versions, not the sandbox's stand-in
-    extra.write_text(json.dumps(dict(CASES[request.param], nebari_components={}, values_out=str(out))))
+    # the catalog as shipped: repository charts with their pinned versions and upstream images, not the sandbox's
+    # airgap directory and registry
+    shipped = {"nebari_airgap": False, "nebari_image_registry": "", "nebari_components": {}}
+    extra.write_text(json.dumps(dict(shipped, **CASES[request.param], values_out=str(out))))
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"),
                            "tests/integration/playbooks/render_values.yml", "-i", "inventories/sandbox",
                            "-e", "@%s" % extra], cwd=ROOT, capture_output=True, text=True,
