@@ -65,7 +65,8 @@ def http_get(url, timeout=10):
 def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     """The sandbox exactly as `make sandbox` deploys it: every upstream chart at the catalog's pin from the airgap
     directory the test bed fills (../shared/charts), images from the test bed's registry. What has an image here
-    runs on the real node (JupyterHub's hub and proxy, answering through the proxy); the rest is simulated by kwok.
+    runs on the real node (JupyterHub's hub and proxy, Keycloak and its PostgreSQL, each answering); the rest is
+    simulated by kwok.
     A second run changes nothing."""
     namespace = SANDBOX_NAMESPACE
     variables = {"nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
@@ -99,10 +100,18 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     proxy = k8s.read_namespaced_service("proxy-public", namespace).spec.cluster_ip
     assert http_get("http://%s/hub/health" % proxy)[0] == 200
     assert json.loads(http_get("http://%s/hub/api/" % proxy)[1])["version"] == "5.5.0"
+    # Keycloak and its PostgreSQL really run too (Bitnami's chart on the test bed's PostgreSQL image), Keycloak
+    # answering under /auth through its Service
+    for release in ("keycloak", "keycloak-postgresql"):
+        pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
+        assert [(p.status.phase, p.spec.node_name, p.metadata.annotations[PLACEMENT]) for p in pods] == [
+            ("Running", REAL_NODE, "real")], release
+    keycloak = k8s.read_namespaced_service("keycloak-keycloakx-http", namespace).spec.cluster_ip
+    assert json.loads(http_get("http://%s/auth/realms/master" % keycloak)[1])["realm"] == "master"
     # a component without an image here is simulated by kwok in its node group
-    keycloak = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=keycloak").items
-    assert [(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in keycloak] == [
-        (SIMULATED_GENERAL, "simulated")]
+    conda_store = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
+    assert {(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in conda_store} == {
+        (SIMULATED_GENERAL, "simulated")}
     # the device plugin's pods on the GPU node only
     plugin = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=nvidia-device-plugin").items
     assert {p.spec.node_name for p in plugin} == {"sandbox-gpu-0"}

@@ -99,9 +99,20 @@ fetch_keycloak() {
   rm -rf "$NEBARI_CACHE/m2/org/keycloak/keycloak-quarkus-dist"   # the unzipped copy is what is kept
 }
 
+# the zip of the Keycloak that the real node's image runs (the chart's version), kept for the image build
+KEYCLOAK_IMAGE_ZIP=$NEBARI_CACHE/keycloak/dist/keycloak-quarkus-dist-$KEYCLOAK_IMAGE_VERSION.zip
+fetch_keycloak_image_dist() {
+  [ -f "$KEYCLOAK_IMAGE_ZIP" ] && return 0
+  log "fetching Keycloak $KEYCLOAK_IMAGE_VERSION (the image's) from Maven Central"
+  timed keycloak-image-download mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$NEBARI_CACHE/m2" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+    "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_IMAGE_VERSION:zip" -DoutputDirectory="${KEYCLOAK_IMAGE_ZIP%/*}"
+  rm -rf "$NEBARI_CACHE/m2/org/keycloak/keycloak-quarkus-dist"
+}
+
 build_all() {
   local t0; t0=$(date +%s.%N)
-  build_etcd; build_kube; build_coredns; build_pause; build_kwok; build_helm; fetch_keycloak
+  build_etcd; build_kube; build_coredns; build_pause; build_kwok; build_helm; fetch_keycloak; fetch_keycloak_image_dist
   # The binaries are cached by version; Go's build cache (about 8 GB) only speeds up a rebuild after a version
   # change. Keep it with NEBARI_KEEP_GO_BUILD_CACHE=1; the module cache (about 1 GB) is always kept.
   if [ "$BUILT_WITH_GO" = 1 ] && [ "${NEBARI_KEEP_GO_BUILD_CACHE:-0}" != 1 ]; then

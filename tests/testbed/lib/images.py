@@ -7,6 +7,9 @@ A recipe (tests/testbed/images/NAME.yml) is one layer on top of another recipe's
     from: python                     # parent recipe (optional); `debootstrap:` instead makes a Debian root file system
     files: [hub/requirements.txt]    # paths beside the recipe, copied to /tmp/build in the chroot for `run`
     copy: {/pause: $PAUSE_BIN}       # host files put at these paths (environment variables expanded)
+    host: |                          # shell run on the host first, writing into the new layer's root ($LAYER)
+      unzip -q "$KEYCLOAK_ZIP" -d "$LAYER/opt"
+    key_files: [$KEYCLOAK_ZIP]       # host files the host step reads: their content is part of the layer's key
     run: |                           # shell run in a chroot of the parent's file system (network: the registries)
       pip install -r /tmp/build/requirements.txt
     config: {Cmd: [jupyterhub], User: "1000", WorkingDir: /srv, Env: [A=b]}   # as in an OCI image config
@@ -65,7 +68,7 @@ def recipe(name):
         sys.exit("no recipe %s (tests/testbed/images/%s.yml)" % (name, name))
     with open(path) as f:
         data = yaml.safe_load(f)
-    unknown = set(data) - {"name", "tag", "from", "debootstrap", "files", "copy", "run", "config"}
+    unknown = set(data) - {"name", "tag", "from", "debootstrap", "files", "copy", "host", "key_files", "run", "config"}
     if unknown or "name" not in data or "tag" not in data:
         sys.exit("recipe %s: needs name and tag; unknown keys: %s" % (name, ", ".join(sorted(unknown)) or "none"))
     return data
@@ -85,8 +88,11 @@ def key(name):
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode())
     for path in data.get("files", []):
         digest.update(file_digest(os.path.join(SRC, path)).encode())
-    for source in (data.get("copy") or {}).values():
-        digest.update(file_digest(os.path.expandvars(source)).encode())
+    for source in list((data.get("copy") or {}).values()) + list(data.get("key_files") or []):
+        path = os.path.expandvars(source)
+        if not os.path.isfile(path):
+            sys.exit("image %s: %s (%s) is not a file: build what it needs first" % (name, source, path))
+        digest.update(file_digest(path).encode())
     if data.get("from"):
         digest.update(key(data["from"]).encode())
     return digest.hexdigest()[:12]
@@ -224,6 +230,14 @@ def build_layer(name):
         destination = os.path.join(root, path.lstrip("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copy2(os.path.expandvars(source), destination)
+    if data.get("host"):
+        with open(root + ".host.log", "w") as out:
+            proc = subprocess.run(["bash", "-euxc", data["host"]], env=dict(os.environ, LAYER=root),
+                                  stdout=out, stderr=subprocess.STDOUT, check=False)
+        if proc.returncode:
+            with open(root + ".host.log") as f:
+                sys.stderr.write("".join(f.readlines()[-30:]))
+            sys.exit("image %s: the host step failed (exit %d; log: %s.host.log)" % (name, proc.returncode, root))
     if data.get("run"):
         if not lowers:
             sys.exit("recipe %s: `run` needs a parent (from:) or debootstrap" % name)

@@ -10,7 +10,7 @@ CTR_ADDRESS=$NODE_RUN/containerd.sock
 IMAGE_INDEX=$TESTBED_STATE/images.txt
 # what the kubelet changes machine-wide at start; `down` puts the values found before back
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
-NODE_IMAGES="pause coredns base hub chp singleuser"
+NODE_IMAGES="pause coredns base hub chp singleuser postgresql busybox keycloak"
 # the kubelet's cgroup root: the pods of this test bed, and nothing else, live below it
 CGROUP_ROOT=/$TB_NETNS
 
@@ -31,10 +31,22 @@ node_packages() { # Debian packages of the real node, installed when missing (ne
   else pkill -x containerd 2>/dev/null || true; fi
 }
 
+image_jdk() { # a JDK of Java 21 or newer with jlink, for the Keycloak image's runtime (Keycloak 26 needs 21)
+  local jdk major
+  for jdk in "${KEYCLOAK_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
+    [ -n "$jdk" ] && [ -x "$jdk/bin/jlink" ] && [ -f "$jdk/release" ] || continue
+    major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release")
+    [ "${major:-0}" -ge 21 ] && { echo "$jdk"; return; }
+  done
+  die "the Keycloak image needs a JDK of Java 21 or newer with jlink (KEYCLOAK_JAVA_HOME, or under /usr/lib/jvm)"
+}
+
 build_images() { # the real node's images, each built once from tests/testbed/images/<name>.yml
   local t0; t0=$(date +%s.%N)
   mkdir -p "$TESTBED_STATE"
-  PAUSE_BIN=$PAUSE_DIR/pause COREDNS_BIN=$COREDNS_DIR/coredns "$PYTHON" "$TESTBED_SRC/lib/images.py" build $NODE_IMAGES \
+  PAUSE_BIN=$PAUSE_DIR/pause COREDNS_BIN=$COREDNS_DIR/coredns KEYCLOAK_ZIP=$KEYCLOAK_IMAGE_ZIP \
+  KEYCLOAK_IMAGE_VERSION=$KEYCLOAK_IMAGE_VERSION IMAGE_JDK=$(image_jdk) \
+    "$PYTHON" "$TESTBED_SRC/lib/images.py" build $NODE_IMAGES \
     > "$IMAGE_INDEX.part" || die "building the images failed"
   mv "$IMAGE_INDEX.part" "$IMAGE_INDEX"
   log "images ready in $(since "$t0") s"
