@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The entrypoint of the test bed's PostgreSQL image, in the role of Bitnami's: the settings come from the
 # environment that Bitnami's postgresql chart sets; the first start creates the cluster, the user and the database.
 set -euo pipefail
