@@ -46,10 +46,10 @@ sanity: venv
 	scripts/sanity
 
 unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q --durations=25 tests/unit
 
 integration: venv
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q --durations=25 tests/integration
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .testbed/dist .

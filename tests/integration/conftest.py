@@ -54,12 +54,19 @@ def k8s(testbed):
 
 
 @pytest.fixture
-def namespace(k8s):
-    """A unique namespace name for the test; deleted afterwards if the test created it."""
+def namespace(k8s, testbed):
+    """A unique namespace name for the test; deleted afterwards if the test created it, its Helm releases uninstalled
+    first: the real charts' cluster-wide objects (IngressClass, ClusterRoles, webhooks) belong to their release and
+    would stop the next test's release of the same chart in another namespace."""
     name = "it-%s" % uuid.uuid4().hex[:8]
     yield name
     from kubernetes.client.exceptions import ApiException
 
+    helm = [testbed["helm"], "--kubeconfig", testbed["kubeconfig"], "-n", name]
+    releases = subprocess.run(helm + ["list", "-a", "-q"], capture_output=True, text=True, check=False).stdout.split()
+    if releases:
+        subprocess.run(helm + ["uninstall", "--no-hooks", "--timeout", "60s"] + releases, capture_output=True,
+                       check=False)
     try:
         k8s.delete_namespace(name)
     except ApiException as exc:

@@ -34,9 +34,11 @@ EOK
 }
 
 gen_pki() {
-  [ -f "$KUBECONFIG_ADMIN" ] && [ "$(cat "$PKI/version" 2>/dev/null)" = "$PKI_VERSION $REAL_NODE" ] && return 0
+  local stamp="$PKI_VERSION $REAL_NODE $TB_NET"
+  [ -f "$KUBECONFIG_ADMIN" ] && [ "$(cat "$PKI/version" 2>/dev/null)" = "$stamp" ] && return 0
   log "generating the PKI and kubeconfigs in $PKI"
-  rm -rf "$PKI" "$KUBECONFIG_ADMIN"
+  # what etcd holds was made for another PKI or network (tokens, Service IPs): start from an empty cluster
+  rm -rf "$PKI" "$KUBECONFIG_ADMIN" "$TESTBED_STATE/data/etcd"
   mkdir -p "$PKI"
   (
     cd "$PKI"
@@ -77,7 +79,7 @@ extendedKeyUsage=clientAuth"
   write_kubeconfig kubelet "$PKI/kubelet.kubeconfig"
   write_kubeconfig kube-proxy "$PKI/kube-proxy.kubeconfig"
   write_kubeconfig admin "$KUBECONFIG_ADMIN"
-  echo "$PKI_VERSION $REAL_NODE" > "$PKI/version"
+  echo "$stamp" > "$PKI/version"
 }
 
 # start NAME CMD...: run CMD in its own session (so `down` can stop it and all its children), log and pid in state
