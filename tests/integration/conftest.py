@@ -40,6 +40,7 @@ def testbed():
         "keycloak_password": keycloak_password,
         "conda_store_url": "http://127.0.0.1:%s/conda-store" % os.environ.get("TB_CONDA_STORE_PORT", "18181"),
         "conda_store_token": conda_store_token,
+        "conda_channel": "http://127.0.0.1:%s" % os.environ.get("TB_CONDA_CHANNEL_PORT", "18182"),
     }
     if not running:
         subprocess.run([TESTBED, "down"], check=True)

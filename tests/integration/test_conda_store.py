@@ -2,8 +2,9 @@
 per real change, delete, namespace lifecycle, check mode, diff, failed builds, bad specifications, conda-store out
 of reach, and the environments layer from the sandbox inventory.
 
-Builds cannot download packages here: they fail (no channel is reachable), so the tests assert on what conda-store
-records (specifications, builds and their status, the log of a failed build)."""
+Builds from conda-forge cannot download packages here: they fail (no channel is reachable), so most tests assert on
+what conda-store records (specifications, builds and their status, the log of a failed build). Builds from the test
+bed's own channel (tests/testbed/conda-store/channel.py) really complete."""
 
 from __future__ import annotations
 
@@ -133,6 +134,33 @@ def test_a_failed_build_names_the_environment_the_build_and_why(conda_store, sto
     assert any("rebuild_failed" in w for w in module.get("warnings", []))
     run, module = conda_store("environments", environments=envs(ns)[1:], rebuild_failed=True)
     assert actions(module) == {"ml": "rebuilt"} and len(store.builds(ns, "ml")) == 2
+
+
+def test_a_build_from_the_test_beds_channel_completes_and_a_new_pin_becomes_current(conda_store, store, ns, testbed):
+    """conda-store solves, downloads and installs for real: the environment's current build is the new one, its
+    packages are what the spec asked for, resolved with its dependency."""
+    def local(pin):
+        return [{"namespace": ns, "name": "tools", "channels": [testbed["conda_channel"]],
+                 "dependencies": ["nebari-tools=%s" % pin]}]
+
+    def locked(build_id):
+        return sorted((p["name"], p["version"]) for p in store.call("GET", "/build/%d/packages/?size=100" % build_id))
+
+    run, module = conda_store("environments", environments=local("2.1"), wait=True)
+    assert run.rc == 0, run.failure_messages()
+    first = module["environments"][0]
+    assert (first["action"], first["build_status"]) == ("created", "COMPLETED"), first
+    assert store.environments(ns)["tools"]["current_build_id"] == first["build_id"]
+    assert locked(first["build_id"]) == [("nebari-hello", "1.0.0"), ("nebari-tools", "2.1.0")]
+
+    run, module = conda_store("environments", environments=local("2.0"), wait=True)
+    assert run.rc == 0, run.failure_messages()
+    second = module["environments"][0]
+    assert second["build_status"] == "COMPLETED" and second["build_id"] != first["build_id"]
+    assert store.environments(ns)["tools"]["current_build_id"] == second["build_id"]
+    assert locked(second["build_id"]) == [("nebari-hello", "1.0.0"), ("nebari-tools", "2.0.0")]
+    run, module = conda_store("environments", environments=local("2.0"))
+    assert run.rc == 0 and run.changed == 0
 
 
 def test_bad_specifications_are_all_refused_before_any_request(conda_store, store, ns):

@@ -29,6 +29,10 @@ c.CondaStore.conda_allowed_channels = []
 # The default list is indexed at start and every 15 minutes: it would reach anaconda.org.
 c.CondaStore.conda_indexed_channels = []
 c.CondaStore.conda_channel_alias = "http://127.0.0.1:9"
+# Builds really run: conda is conda-lock's vendored copy (tests/testbed/lib/condastore.sh installs the `conda`
+# command), solving with the classic solver; the channel is the test bed's own (conda-store/channel.py) on 127.0.0.1.
+c.CondaStore.conda_command = "conda"
+c.CondaStore.build_artifacts = ["LOCKFILE", "YAML"]  # conda-pack and constructor are not installed
 c.CondaStore.default_uid = os.getuid()
 c.CondaStore.default_gid = os.getgid()
 c.CondaStore.default_permissions = "775"

@@ -34,7 +34,7 @@ TB_REGISTRY=testbed.invalid
 # namespace, and runc then misses the kubelet's volume mounts)
 innet() { nsenter --net="/run/netns/$TB_NETNS" "$@"; }
 
-# Ports. Keycloak and conda-store listen on the host's 127.0.0.1; the others inside the namespace. Not the usual
+# Ports. Keycloak, conda-store and its channel listen on the host's 127.0.0.1; the others inside the namespace. Not the usual
 # ones, so the sandbox does not collide with a real k3s or Keycloak.
 TB_ETCD_PORT=${TB_ETCD_PORT:-23790}
 TB_ETCD_PEER_PORT=${TB_ETCD_PEER_PORT:-23800}
@@ -44,6 +44,7 @@ TB_SCHEDULER_PORT=${TB_SCHEDULER_PORT:-20259}
 TB_PLACEMENT_PORT=${TB_PLACEMENT_PORT:-20443}
 TB_KEYCLOAK_PORT=${TB_KEYCLOAK_PORT:-18080}
 TB_CONDA_STORE_PORT=${TB_CONDA_STORE_PORT:-18181}
+TB_CONDA_CHANNEL_PORT=${TB_CONDA_CHANNEL_PORT:-18182}
 
 export GOMODCACHE=$NEBARI_CACHE/go/mod GOCACHE=$NEBARI_CACHE/go/build GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 export CGO_ENABLED=0
