@@ -31,6 +31,8 @@ def testbed():
         keycloak_password = f.read().strip()
     with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:
         conda_store_token = f.read().strip()
+    with open(os.path.join(STATE, "conda-store", "channel-url")) as f:
+        conda_channel = f.read().strip()
     yield {
         "state": STATE,
         "kubeconfig": os.path.join(STATE, "kubeconfig"),
@@ -40,7 +42,7 @@ def testbed():
         "keycloak_password": keycloak_password,
         "conda_store_url": "http://127.0.0.1:%s/conda-store" % os.environ.get("TB_CONDA_STORE_PORT", "18181"),
         "conda_store_token": conda_store_token,
-        "conda_channel": "http://127.0.0.1:%s" % os.environ.get("TB_CONDA_CHANNEL_PORT", "18182"),
+        "conda_channel": conda_channel,
     }
     if not running:
         subprocess.run([TESTBED, "down"], check=True)

@@ -108,9 +108,15 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
             ("Running", REAL_NODE, "real")], release
     keycloak = k8s.read_namespaced_service("keycloak-keycloakx-http", namespace).spec.cluster_ip
     assert json.loads(http_get("http://%s/auth/realms/master" % keycloak)[1])["realm"] == "master"
-    # a component without an image here is simulated by kwok in its node group
+    # conda-store's server and worker (the collection's chart) really run, the server answering through its Service
     conda_store = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
-    assert {(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in conda_store} == {
+    assert sorted((p.metadata.labels["app.kubernetes.io/component"], p.status.phase, p.spec.node_name)
+                  for p in conda_store) == [("server", "Running", REAL_NODE), ("worker", "Running", REAL_NODE)]
+    server = k8s.read_namespaced_service("conda-store-server", namespace).spec.cluster_ip
+    assert json.loads(http_get("http://%s:5000/conda-store/api/v1/" % server)[1])["status"] == "ok"
+    # a component without an image here is simulated by kwok in its node group
+    traefik = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=traefik-dev").items
+    assert {(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in traefik} == {
         (SIMULATED_GENERAL, "simulated")}
     # the device plugin's pods on the GPU node only
     plugin = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=nvidia-device-plugin").items

@@ -34,7 +34,7 @@ TB_REGISTRY=testbed.invalid
 # namespace, and runc then misses the kubelet's volume mounts)
 innet() { nsenter --net="/run/netns/$TB_NETNS" "$@"; }
 
-# Ports. Keycloak, conda-store and its channel listen on the host's 127.0.0.1; the others inside the namespace. Not the usual
+# Ports. Keycloak and conda-store listen on the host's 127.0.0.1; the others inside the namespace. Not the usual
 # ones, so the sandbox does not collide with a real k3s or Keycloak.
 TB_ETCD_PORT=${TB_ETCD_PORT:-23790}
 TB_ETCD_PEER_PORT=${TB_ETCD_PEER_PORT:-23800}

@@ -31,21 +31,26 @@ condastore_install() {
 condastore_start() {
   local dir=$TESTBED_STATE/conda-store token; token=$(secret conda-store-token)
   mkdir -p "$dir/xdg/conda-store"   # celery beat writes its schedule under $XDG_DATA_HOME/conda-store
-  # the channel its builds use, served over HTTP as a mirror would be (conda-store downloads with requests)
-  "$CONDA_STORE_VENV/bin/python" "$TESTBED_SRC/conda-store/channel.py" "$dir/channel"
-  start conda-channel "$CONDA_STORE_VENV/bin/python" -m http.server --bind 127.0.0.1 --directory "$dir/channel" \
-    "$TB_CONDA_CHANNEL_PORT"
   # Nothing may leave the machine: no channel indexing (config), channel names expand to a closed loopback port,
   # and every HTTP client it uses goes through a proxy that is a closed loopback port.
   (cd "$dir" && CONDA_STORE_TOKEN=$token CONDA_STORE_STATE=$dir CONDA_STORE_PORT=$TB_CONDA_STORE_PORT XDG_DATA_HOME=$dir/xdg \
     HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 \
-    https_proxy=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
-    PATH="$CONDA_STORE_VENV/bin:$PATH" CONDA_SOLVER=classic CONDA_PKGS_DIRS=$dir/pkgs CONDARC=$dir/condarc \
+    https_proxy=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost,$NODE_IP no_proxy=127.0.0.1,localhost,$NODE_IP \
+    PATH="$CONDA_STORE_VENV/bin:$PATH" CONDA_SOLVER=classic CONDA_SAT_SOLVER=pycryptosat CONDA_PKGS_DIRS=$dir/pkgs CONDARC=$dir/condarc \
     CONDA_NUMBER_CHANNEL_NOTICES=0 \
     start conda-store "$CONDA_STORE_VENV/bin/conda-store-server" --config "$TESTBED_SRC/conda-store/config.py")
 }
 
-# the channel conda-store's builds use here (conda-store/channel.py): the URL an environment's spec names
-CONDA_STORE_CHANNEL=http://127.0.0.1:$TB_CONDA_CHANNEL_PORT
+# The channel conda-store's builds use here (conda-store/channel.py), served over HTTP as a mirror would be (conda-store
+# downloads with requests) on the node's address inside the namespace: the conda-store on the host and the one the
+# stack deploys on the real node both reach it. Its URL is kept in conda-store/channel-url for the tests.
+CONDA_STORE_CHANNEL=http://$NODE_IP:$TB_CONDA_CHANNEL_PORT
+condastore_channel_start() {
+  local dir=$TESTBED_STATE/conda-store
+  "$CONDA_STORE_VENV/bin/python" "$TESTBED_SRC/conda-store/channel.py" "$dir/channel"
+  start_in_net conda-channel "$CONDA_STORE_VENV/bin/python" -m http.server --bind "$NODE_IP" \
+    --directory "$dir/channel" "$TB_CONDA_CHANNEL_PORT"
+  echo "$CONDA_STORE_CHANNEL" > "$dir/channel-url"
+}
 
 condastore_ready() { curl -sf "$CONDA_STORE_URL/api/v1/" | grep -q '"status":"ok"'; }
