@@ -8,6 +8,7 @@ bed's own channel (tests/testbed/conda-store/channel.py) really complete."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -209,6 +210,15 @@ def test_environments_layer_from_the_sandbox_inventory(playbook, store):
     run = playbook("playbooks/environments.yml")
     assert run.rc == 0, run.failure_messages()
     assert "data-science" in store.environments("global") and "torch-gpu" in store.environments("ml-team")
+    # the one from the test bed's channel really builds, and becomes current
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        builds = store.builds("global", "sandbox-tools")
+        if builds and builds[-1]["status"] in ("COMPLETED", "FAILED"):
+            break
+        time.sleep(2)
+    assert builds[-1]["status"] == "COMPLETED", builds[-1]
+    assert store.environments("global")["sandbox-tools"]["current_build_id"] == builds[-1]["id"]
     again = playbook("playbooks/environments.yml")
     assert again.rc == 0 and again.changed == 0
 
