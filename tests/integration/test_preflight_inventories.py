@@ -43,7 +43,7 @@ def test_bad_inventory_fails_at_preflight_and_changes_nothing(case, playbook, sa
     run = playbook(extra_vars=dict(sandbox_vars, **changes))
     assert run.rc != 0
     messages = run.failure_messages()
-    assert len(messages) == 1, messages
+    assert len(messages) == 1, messages or "rc %d, no failed task; output: %s" % (run.rc, run.output[-3000:])
     assert messages[0].startswith("Preflight found %d problem" % len(expected)), messages[0]
     for text in expected:
         assert text in messages[0]
