@@ -115,7 +115,8 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     server = k8s.read_namespaced_service("conda-store-server", namespace).spec.cluster_ip
     assert json.loads(http_get("http://%s:5000/conda-store/api/v1/" % server)[1])["status"] == "ok"
     # a component without an image here is simulated by kwok in its node group
-    traefik = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=traefik-dev").items
+    traefik = k8s.list_namespaced_pod(namespace,
+                                      label_selector="app.kubernetes.io/instance=traefik-%s" % namespace).items
     assert {(p.spec.node_name, p.metadata.annotations[PLACEMENT].split(":")[0]) for p in traefik} == {
         (SIMULATED_GENERAL, "simulated")}
     # the device plugin's pods on the GPU node only

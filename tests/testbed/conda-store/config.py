@@ -30,7 +30,8 @@ c.CondaStore.conda_allowed_channels = []
 c.CondaStore.conda_indexed_channels = []
 c.CondaStore.conda_channel_alias = "http://127.0.0.1:9"
 # Builds really run: conda is conda-lock's vendored copy (tests/testbed/lib/condastore.sh installs the `conda`
-# command), solving with the classic solver; the channel is the test bed's own (conda-store/channel.py) on 127.0.0.1.
+# command), solving with the classic solver; the channel is the test bed's own (conda-store/channel.py), served on
+# the node's address (lib/condastore.sh, condastore_channel_start).
 c.CondaStore.conda_command = "conda"
 c.CondaStore.build_artifacts = ["LOCKFILE", "YAML"]  # conda-pack and constructor are not installed
 c.CondaStore.default_uid = os.getuid()
