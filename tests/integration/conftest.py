@@ -156,9 +156,12 @@ def standin_components(namespace):
 
 @pytest.fixture
 def sandbox_vars(testbed, namespace, tmp_path):
-    """Extra vars that point a sandbox run at the test's own namespace, Keycloak realm and artifacts directory."""
+    """Extra vars that point a sandbox run at the test's own namespace, Keycloak realm and artifacts directory, and
+    at the test bed's Keycloak process (the sandbox's own Keycloak is the one its stack deploys, which these runs
+    do not)."""
     from keycloak import Admin
 
     yield {"nebari_namespace": namespace, "nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig"),
-           "keycloak_realm_name": namespace, "nebari_users_realm": namespace}
+           "keycloak_realm_name": namespace, "nebari_users_realm": namespace,
+           "nebari_keycloak_url": testbed["keycloak_url"]}
     Admin(testbed["keycloak_url"], testbed["keycloak_password"]).delete_realm(namespace)

@@ -1,17 +1,21 @@
-"""site.yml against the sandbox: converge, idempotence, check mode, and the collection as installed from its tarball."""
+"""site.yml against the sandbox: converge, idempotence, check mode, layers by tag, extra releases, rollback and
+airgap (the collection as installed from its tarball runs as an AWX job: test_runner.py)."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
 import time
+import urllib.error
+from pathlib import Path
 
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from conftest import BIN, ROOT, SANDBOX, standin_components
+import hublogin
+from conftest import ROOT
+from keycloak import Admin
 
 with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_file:
     CATALOG = yaml.safe_load(catalog_file)["nebari_component_catalog"]
@@ -19,6 +23,8 @@ with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_
 SANDBOX_NAMESPACE = "dev"
 REAL_NODE, SIMULATED_GENERAL = "sandbox-general-0", "sandbox-general-1"
 PLACEMENT = "testbed.nebari.dev/placement"
+ALIAS_PASSWORD = "alia-chose-this-1"  # the one she sets at her first login
+LANDINGS = ("/hub/spawn", "/user/alia/")  # where the hub sends her after a login
 
 
 def namespace_exists(k8s, name):
@@ -70,6 +76,13 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     A second run changes nothing."""
     namespace = SANDBOX_NAMESPACE
     variables = {"nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
+    keycloak_url = "http://%s.1.200/auth" % os.environ.get("TB_NET", "10.250")  # the sandbox's LoadBalancer address
+    # a reused test bed: her first login again, and no server of hers left running
+    forget_user(keycloak_url, testbed["keycloak_password"], "alia")
+    try:
+        k8s.delete_namespaced_pod("jupyter-alia", namespace, grace_period_seconds=0)
+    except ApiException as exc:
+        assert exc.status == 404, exc
     first = playbook(extra_vars=variables)
     assert first.rc == 0, first.failure_messages() or first.stderr
 
@@ -94,7 +107,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert values["ingress"]["hosts"] == ["nebari.sandbox.localhost"]
 
     # JupyterHub really runs: its hub and proxy on the real node, the hub answering through the proxy
-    pods = k8s.list_namespaced_pod(namespace, label_selector="app=jupyterhub").items
+    pods = k8s.list_namespaced_pod(namespace, label_selector="app=jupyterhub,component in (hub,proxy)").items
     assert sorted((p.metadata.labels["component"], p.status.phase, p.spec.node_name, p.metadata.annotations[PLACEMENT])
                   for p in pods) == [("hub", "Running", REAL_NODE, "real"), ("proxy", "Running", REAL_NODE, "real")]
     proxy = k8s.read_namespaced_service("proxy-public", namespace).spec.cluster_ip
@@ -106,8 +119,35 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
         pods = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=%s" % release).items
         assert [(p.status.phase, p.spec.node_name, p.metadata.annotations[PLACEMENT]) for p in pods] == [
             ("Running", REAL_NODE, "real")], release
-    keycloak = k8s.read_namespaced_service("keycloak-keycloakx-http", namespace).spec.cluster_ip
-    assert json.loads(http_get("http://%s/auth/realms/master" % keycloak)[1])["realm"] == "master"
+    keycloak = k8s.read_namespaced_service("keycloak-keycloakx-http", namespace)
+    assert json.loads(http_get("http://%s/auth/realms/master" % keycloak.spec.cluster_ip)[1])["realm"] == "master"
+    # the identity layer configured that Keycloak, at the address the sandbox gives it, as the admin the stack
+    # bootstrapped it with
+    assert keycloak.status.load_balancer.ingress[0].ip == keycloak_url.split("/")[2]
+    admin = Admin(keycloak_url, testbed["keycloak_password"])
+    assert admin.user("nebari", "alia")["groups"] == ["/analyst", "/ml-team"]
+    # and a data scientist logs in to JupyterHub through it: Keycloak's real login form (her initial password is
+    # temporary: she chooses her own), back to the hub, which knows her Keycloak groups
+    hub = "http://%s" % proxy
+    initial = (Path(testbed["state"]) / "secrets" / "alia-initial-password").read_text().strip()
+    session, answer = hublogin.login(hub, "alia", initial, new_password=ALIAS_PASSWORD)
+    # (the spawn page; or her server, if a reused test bed still runs one)
+    assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS, answer.text[:300]
+    me = hublogin.hub_api(session, hub, "/user")
+    assert (me["name"], sorted(me["groups"]), me["admin"]) == ("alia", ["/analyst", "/ml-team"], False)
+    # she starts JupyterLab with the default profile: a real pod (the real node stands in for the user node group),
+    # her own volume as home, the server answering through the proxy once she is let in by the hub
+    server = hublogin.spawn(session, hub, "alia", "small")
+    assert server["url"] == "/user/alia/"
+    notebook = k8s.read_namespaced_pod("jupyter-alia", namespace)
+    assert (notebook.status.phase, notebook.spec.node_name) == ("Running", REAL_NODE)
+    assert notebook.metadata.annotations[PLACEMENT] == "real: %s stands in for nebari.dev/node-group=user" % REAL_NODE
+    assert k8s.read_namespaced_persistent_volume_claim("claim-alia", namespace).status.phase == "Bound"
+    home = [m.mount_path for m in notebook.spec.containers[0].volume_mounts if m.name == "volume-alia"]
+    assert home == ["/home/jovyan"], home
+    assert session.get(hub + "/user/alia/lab", timeout=60).status_code == 200  # the hub's OAuth lets her in
+    status = session.get(hub + "/user/alia/api/status", timeout=30)
+    assert status.status_code == 200 and "started" in status.json(), status.text[:300]
     # conda-store's server and worker (the collection's chart) really run, the server answering through its Service
     conda_store = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
     assert sorted((p.metadata.labels["app.kubernetes.io/component"], p.status.phase, p.spec.node_name)
@@ -157,6 +197,22 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     second = playbook(extra_vars=variables)
     assert second.rc == 0, second.failure_messages()
     assert second.changed == 0, "second run changed: %s" % second.changed_tasks()
+    # her server was left alone, and the password she chose is still hers (the initial one is never set again)
+    assert k8s.read_namespaced_pod("jupyter-alia", namespace).metadata.uid == notebook.metadata.uid
+    assert session.get(hub + "/user/alia/api/status", timeout=30).status_code == 200
+    again, answer = hublogin.login(hub, "alia", ALIAS_PASSWORD)
+    assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
+
+
+def forget_user(keycloak_url, password, username):
+    """Delete the user from the sandbox's realm if the sandbox's Keycloak is there and holds her."""
+    try:
+        admin = Admin(keycloak_url, password)
+        user = admin.user("nebari", username)
+    except (OSError, urllib.error.HTTPError):
+        return
+    if user:
+        admin.call("DELETE", "/nebari/users/%s" % user["id"])
 
 
 def test_check_mode_changes_nothing(playbook, sandbox_vars, k8s, tmp_path):
@@ -176,31 +232,6 @@ def test_tags_run_one_layer(playbook, sandbox_vars, k8s):
     assert any(name.endswith("Read the cluster's nodes") for name in names)
     assert not any("Install or upgrade" in name for name in names)
     assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
-
-
-def test_installed_collection_runs_as_nebari_platform_site(testbed, sandbox_vars, k8s, tmp_path):
-    """ansible-galaxy collection build, install the tarball, run `ansible-playbook nebari.platform.site`."""
-    dist, installed = tmp_path / "dist", tmp_path / "collections"
-    # away from the checkout's ansible.cfg, whose collections path holds the checkout itself
-    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CONFIG"}
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)  # the venv's own site-packages collections stay visible
-    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(dist), ROOT],
-                   check=True, capture_output=True, cwd=tmp_path, env=env)
-    tarball = glob.glob(str(dist / "nebari-platform-*.tar.gz"))
-    assert len(tarball) == 1
-    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p",
-                    str(installed), tarball[0]], check=True, capture_output=True, cwd=tmp_path, env=env)
-    assert (installed / "ansible_collections" / "nebari" / "platform" / "playbooks" / "site.yml").is_file()
-    extra = tmp_path / "vars.yml"
-    # the stand-in chart for every upstream chart: this is about how the collection installs and runs
-    extra.write_text(yaml.safe_dump(dict(sandbox_vars,
-                                         nebari_components=standin_components(sandbox_vars["nebari_namespace"]))))
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "nebari.platform.site", "-i", SANDBOX,
-                           "-e", "@%s" % extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert str(installed) + "/ansible_collections/nebari/platform/roles/" in proc.stdout  # not the checkout
-    assert namespace_exists(k8s, sandbox_vars["nebari_namespace"])
 
 
 def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):

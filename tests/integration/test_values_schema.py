@@ -62,7 +62,9 @@ def rendered(request, tmp_path_factory):
     extra = tmp_path_factory.mktemp("vars") / "vars.json"
     # the catalog as shipped: repository charts with their pinned versions and upstream images, not the sandbox's
     # airgap directory and registry
-    shipped = {"nebari_airgap": False, "nebari_image_registry": "", "nebari_components": {}}
+    # (and none of the sandbox's client secrets: each case gives its own)
+    shipped = {"nebari_airgap": False, "nebari_image_registry": "", "nebari_components": {},
+               "nebari_keycloak_client_secrets": {}}
     extra.write_text(json.dumps(dict(shipped, **CASES[request.param], values_out=str(out))))
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"),
                            "tests/integration/playbooks/render_values.yml", "-i", "inventories/sandbox",
@@ -235,8 +237,8 @@ def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
     assert claim["spec"]["storageClassName"] == "fast-ssd" and claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
     assert values["loki"]["singleBinary"]["persistence"]["storageClass"] == "fast-ssd"
 
-    port = os.environ.get("TB_KEYCLOAK_PORT", "18080")
-    realm = "http://127.0.0.1:%s/auth/realms/nebari/protocol/openid-connect" % port
+    # the sandbox's Keycloak: the one its stack deploys, at its LoadBalancer address
+    realm = "http://%s.1.200/auth/realms/nebari/protocol/openid-connect" % os.environ.get("TB_NET", "10.250")
     hub = values["jupyterhub"]["hub"]
     assert hub["config"]["JupyterHub"]["authenticator_class"] == "generic-oauth"
     assert hub["config"]["GenericOAuthenticator"]["token_url"] == realm + "/token"

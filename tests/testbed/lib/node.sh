@@ -10,7 +10,7 @@ CTR_ADDRESS=$NODE_RUN/containerd.sock
 IMAGE_INDEX=$TESTBED_STATE/images.txt
 # what the kubelet changes machine-wide at start; `down` puts the values found before back
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
-NODE_IMAGES="pause coredns base hub chp singleuser postgresql busybox keycloak conda-store"
+NODE_IMAGES="pause coredns base hub chp singleuser network-tools postgresql busybox keycloak conda-store"
 # the kubelet's cgroup root: the pods of this test bed, and nothing else, live below it
 CGROUP_ROOT=/$TB_NETNS
 

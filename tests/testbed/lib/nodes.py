@@ -4,7 +4,8 @@ Each node carries what a k3s agent would register from its config.yaml: the host
 taints of its node group (nebari_node_groups[nebari_node_group]), and for GPU hosts `nvidia.com/gpu` capacity
 (testbed_gpus). The host with `testbed_real: true` is the real node (kubelet and containerd); the others are
 simulated by kwok. Without such a host the real node is REAL_DEFAULT, in no node group and tainted, so that only
-pods that ask for it run there.
+pods that ask for it run there. The real node's `testbed_stands_in_for` lists node groups whose pods it runs too
+(when their images are the test bed's: the placement webhook decides).
 
 usage: python nodes.py INVENTORY         the kwok Node objects (a List, JSON)
        python nodes.py INVENTORY real    shell assignments for the real node: REAL_NODE, REAL_LABELS, REAL_TAINTS,
@@ -86,9 +87,15 @@ def real_node(hosts, hostvars, node_groups):
     if len(real) > 1:
         sys.exit("more than one host of testbed_nodes has testbed_real: true (%s): the test bed has one real node"
                  % ", ".join(real))
+    stands_in_for = []
     if real:
         name = real[0]
         labels, taints = placement(hostvars[name], node_groups)
+        for group in hostvars[name].get("testbed_stands_in_for") or []:
+            if group not in node_groups:
+                sys.exit("testbed_stands_in_for of %s: %s is not a node group of nebari_node_groups" % (name, group))
+            group_labels, group_taints = placement({"nebari_node_group": group}, node_groups)
+            stands_in_for.append({"group": group, "labels": group_labels, "taints": group_taints})
     else:
         name, labels, taints = REAL_DEFAULT["name"], {}, REAL_DEFAULT["taints"]
     labels = dict(labels, **{REAL_LABEL: "true"})
@@ -99,7 +106,8 @@ def real_node(hosts, hostvars, node_groups):
     registered = dict(labels, **{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
                                  "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                                  "beta.kubernetes.io/arch": "amd64"})
-    print("REAL_JSON=%s" % shlex.quote(json.dumps({"name": name, "labels": registered, "taints": taints})))
+    print("REAL_JSON=%s" % shlex.quote(json.dumps({"name": name, "labels": registered, "taints": taints,
+                                                   "stands_in_for": stands_in_for})))
 
 
 def main():

@@ -5,6 +5,9 @@ A mutating admission webhook on Pod creation (outside kube-system), served in th
 - every image of the pod is one the test bed built (tests/testbed/images) and the real node satisfies the pod's
   nodeSelector and tolerations: the pod is pinned to the real node (nodeSelector testbed.nebari.dev/real=true) and
   its CPU and memory requests are made small, since one two-core machine runs what a cluster would;
+- the same, where the real node stands in for another node group (the inventory's testbed_stands_in_for): a pod
+  whose nodeSelector asks for that group's labels runs on the real node, those labels replaced by the real node's
+  (a JupyterLab server of the user node group, say, which the one real node could not run otherwise);
 - an image is missing and a DaemonSet placed the pod on the real node: its containers run the pause image instead,
   without probes (the DaemonSet is complete, and nothing pretends to serve);
 - an image is missing otherwise: the pod goes to a kwok node (nodeSelector type=kwok), where kwok reports it
@@ -63,22 +66,37 @@ def log(message, *args):
 
 
 def fits_real_node(spec, real):
-    if spec.get("nodeName") and spec["nodeName"] != real["name"]:
+    """None when the real node cannot take the pod; else the labels of the node group it takes the pod as (its own:
+    an empty dict; a group it stands in for: that group's labels, which the pod's nodeSelector then loses)."""
+    if fits_node(spec, real["name"], real["labels"], real["taints"]):
+        return {}
+    affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {})
+    if affinity.get("requiredDuringSchedulingIgnoredDuringExecution"):
+        return None  # the scheduler would match it against the real node's own labels
+    for group in real.get("stands_in_for") or []:
+        labels = dict(real["labels"], **group["labels"])
+        if fits_node(spec, real["name"], labels, real["taints"] + group["taints"]):
+            return group["labels"]
+    return None
+
+
+def fits_node(spec, name, labels, taints):
+    if spec.get("nodeName") and spec["nodeName"] != name:
         return False
     for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         resources = container.get("resources") or {}
         wanted = set(resources.get("requests") or {}) | set(resources.get("limits") or {})
         if wanted - set(BASIC_RESOURCES):  # nvidia.com/gpu and the like: the real node has none
             return False
-    if any(real["labels"].get(key) != value for key, value in (spec.get("nodeSelector") or {}).items()):
+    if any(labels.get(key) != value for key, value in (spec.get("nodeSelector") or {}).items()):
         return False
-    if not all(tolerates(spec.get("tolerations"), taint) for taint in real["taints"]
+    if not all(tolerates(spec.get("tolerations"), taint) for taint in taints
                if taint.get("effect") in ("NoSchedule", "NoExecute")):
         return False
     affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {})
     required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     terms = required.get("nodeSelectorTerms") or []
-    return not terms or any(term_matches(term, real) for term in terms)
+    return not terms or any(term_matches(term, {"name": name, "labels": labels}) for term in terms)
 
 
 def term_matches(term, real):
@@ -114,10 +132,17 @@ def decide(pod, images, real, pause):
     containers = [("containers", i, c) for i, c in enumerate(spec.get("containers") or [])]
     containers += [("initContainers", i, c) for i, c in enumerate(spec.get("initContainers") or [])]
     missing = sorted({c.get("image", "") for dummy, dummy, c in containers if normalize(c.get("image", "")) not in images})
-    fits = fits_real_node(spec, real)
+    played = fits_real_node(spec, real)
+    fits = played is not None
     owners = [o.get("kind") for o in (pod.get("metadata") or {}).get("ownerReferences") or []]
     if not missing and fits:
-        patch = node_selector_patch(spec, REAL_LABEL, "true") + annotate(pod, "real")
+        patch = node_selector_patch(spec, REAL_LABEL, "true")
+        # the group's labels the real node does not carry leave the selector (the affinity is left as it is)
+        patch += [{"op": "remove", "path": "/spec/nodeSelector/" + escape(key)} for key in played
+                  if key in (spec.get("nodeSelector") or {}) and real["labels"].get(key) != played[key]]
+        patch += annotate(pod, "real" if not any(real["labels"].get(k) != v for k, v in played.items()) else
+                          "real: %s stands in for %s" % (real["name"], ",".join(
+                              "%s=%s" % item for item in sorted(played.items()))))
         for field, index, container in containers:
             requests = dict((container.get("resources") or {}).get("requests") or {})
             limits = (container.get("resources") or {}).get("limits") or {}

@@ -1,0 +1,94 @@
+"""A user's login to JupyterHub through Keycloak's real login form, over plain HTTP, as a browser makes it: the hub
+sends the browser to Keycloak, Keycloak's form takes the username and password (and, for an initial password, the
+new one it asks for), Keycloak sends the browser back to the hub's callback with a code, the hub exchanges the code
+for the user's tokens at Keycloak and sets its own login cookie.
+
+The callback URL is the platform's public one (https://<nebari_domain>/hub/oauth_callback); the test bed has no
+route to that name, so the browser's last hop is made to the hub's own address with the same path and query."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import urllib.parse
+
+import requests
+
+FORM = re.compile(r'<form[^>]*\baction="([^"]+)"', re.S)
+
+
+class LoginRefused(AssertionError):
+    """Keycloak answered its form again instead of sending the browser back: the page's message says why."""
+
+
+def form_action(page):
+    match = FORM.search(page)
+    assert match, "no form on the page: %s" % page[:500]
+    return html.unescape(match.group(1))
+
+
+def page_message(page):
+    found = re.search(r'<span[^>]*(?:kc-feedback-text|input-error)[^>]*>(.*?)</span>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip() if found else page[:300]
+
+
+def login(hub, username, password, new_password=None, timeout=30):
+    """Log in at `hub` (the hub's base URL, http://<address>); return the session holding the hub's cookie and the
+    hub's answer after the callback. An initial (temporary) password is replaced by `new_password`."""
+    session = requests.Session()
+    start = session.get(hub + "/hub/oauth_login", allow_redirects=False, timeout=timeout)
+    assert start.status_code == 302, (start.status_code, start.text[:300])
+    form = session.get(start.headers["Location"], timeout=timeout)
+    assert form.status_code == 200, (form.status_code, form.text[:300])
+    answer = session.post(form_action(form.text), data={"username": username, "password": password},
+                          allow_redirects=False, timeout=timeout)
+    for dummy in range(5):  # Keycloak's own steps until it sends the browser back to the hub
+        location = answer.headers.get("Location", "") if answer.status_code == 302 else ""
+        if location and urllib.parse.urlsplit(location).path != "/hub/oauth_callback":
+            answer = session.get(location, allow_redirects=False, timeout=timeout)
+        elif answer.status_code == 200 and "password-new" in answer.text:  # an initial password is temporary
+            assert new_password, "Keycloak asks %s for a new password" % username
+            answer = session.post(form_action(answer.text), data={"password-new": new_password,
+                                                                  "password-confirm": new_password},
+                                  allow_redirects=False, timeout=timeout)
+        else:
+            break
+    if answer.status_code != 302:
+        raise LoginRefused("Keycloak refused %s: %s" % (username, page_message(answer.text)))
+    callback = urllib.parse.urlsplit(answer.headers["Location"])
+    assert callback.path == "/hub/oauth_callback", answer.headers["Location"]
+    back = session.get(hub + callback.path + "?" + callback.query, allow_redirects=False, timeout=timeout)
+    return session, back
+
+
+def hub_api(session, hub, path, method="GET", timeout=30):
+    """The hub's REST API with the login cookie (JupyterHub asks cookie-authenticated API calls for its _xsrf)."""
+    answer = session.request(method, hub + "/hub/api" + path, headers={"X-XSRFToken": session.cookies["_xsrf"]},
+                             timeout=timeout)
+    answer.raise_for_status()
+    return answer.json() if answer.content else None
+
+
+def spawn(session, hub, username, profile, timeout=300):
+    """Start the user's server from the spawn form with this profile; wait until the hub says it is ready; return
+    its server model. A server still running from an earlier login is stopped first."""
+    if hub_api(session, hub, "/users/" + username)["servers"].get(""):
+        session.delete(hub + "/hub/api/users/%s/server" % username,
+                       headers={"X-XSRFToken": session.cookies["_xsrf"]}, timeout=timeout)
+        wait_for(lambda: not hub_api(session, hub, "/users/" + username)["servers"].get(""), timeout, "to stop")
+    answer = session.post(hub + "/hub/spawn", data={"profile": profile, "_xsrf": session.cookies["_xsrf"]},
+                          allow_redirects=False, timeout=timeout)
+    assert answer.status_code == 302, (answer.status_code, answer.text[:500])
+    return wait_for(lambda: (hub_api(session, hub, "/users/" + username)["servers"].get("") or {}).get("ready")
+                    and hub_api(session, hub, "/users/" + username)["servers"][""], timeout, "to be ready")
+
+
+def wait_for(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(2)
+    raise AssertionError("the server did not come %s in %d s" % (what, timeout))

@@ -1,0 +1,48 @@
+"""The test bed's placement webhook (tests/testbed/lib/placement.py): which pods the real node takes, as which node
+group, and how their spec is patched."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "testbed", "lib"))
+
+from placement import ANNOTATION, REAL_LABEL, decide  # noqa: E402  pylint: disable=wrong-import-position
+
+GROUP = "nebari.dev/node-group"
+IMAGES = {"testbed.invalid/jupyterhub/k8s-singleuser-sample:4.4.0", "testbed.invalid/pause:3.10"}
+REAL = {"name": "sandbox-general-0", "labels": {GROUP: "general", REAL_LABEL: "true"}, "taints": [],
+        "stands_in_for": [{"group": "user", "labels": {GROUP: "user"}, "taints": []}]}
+
+
+def pod(selector, image="testbed.invalid/jupyterhub/k8s-singleuser-sample:4.4.0", **spec):
+    return {"metadata": {"name": "jupyter-alia"},
+            "spec": dict(spec, nodeSelector=selector, containers=[{"name": "notebook", "image": image}])}
+
+
+def annotation(patch):
+    return next(op["value"] for op in patch if "annotations" in op["path"])[ANNOTATION]
+
+
+def test_a_pod_of_its_own_group_runs_there_as_it_is():
+    patch = decide(pod({GROUP: "general"}), IMAGES, REAL, "testbed.invalid/pause:3.10")
+    assert annotation(patch) == "real"
+    assert not any(op["op"] == "remove" for op in patch)
+
+
+def test_a_pod_of_a_group_it_stands_in_for_loses_that_groups_label():
+    patch = decide(pod({GROUP: "user"}), IMAGES, REAL, "testbed.invalid/pause:3.10")
+    assert annotation(patch) == "real: sandbox-general-0 stands in for nebari.dev/node-group=user"
+    assert {"op": "add", "path": "/spec/nodeSelector/testbed.nebari.dev~1real", "value": "true"} in patch
+    assert {"op": "remove", "path": "/spec/nodeSelector/nebari.dev~1node-group"} in patch
+
+
+def test_other_groups_a_missing_image_or_a_required_affinity_stay_simulated():
+    for spec in (pod({GROUP: "worker"}), pod({GROUP: "user"}, image="quay.io/other:1"),
+                 pod({GROUP: "user"}, affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                     "nodeSelectorTerms": [{"matchExpressions": [{"key": GROUP, "operator": "In",
+                                                                  "values": ["user"]}]}]}}})):
+        patch = decide(spec, IMAGES, REAL, "testbed.invalid/pause:3.10")
+        assert patch == [] or annotation(patch).startswith("simulated"), patch  # [] : scheduled as it is
+        assert not any(op.get("value") == "true" and REAL_LABEL.replace("/", "~1") in op["path"] for op in patch)
