@@ -18,6 +18,8 @@ TESTBED = os.path.join(ROOT, "tests", "testbed", "testbed")
 STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
 SANDBOX = os.path.join(ROOT, "inventories", "sandbox")
 BIN = os.path.join(ROOT, ".venv", "bin")
+# the sandbox's Keycloak: the one its stack deploys, at the LoadBalancer address inventories/sandbox gives it
+SANDBOX_KEYCLOAK_URL = "http://%s.1.200/auth" % os.environ.get("TB_NET", "10.250")
 
 
 @pytest.fixture(scope="session")

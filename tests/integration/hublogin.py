@@ -70,18 +70,26 @@ def hub_api(session, hub, path, method="GET", timeout=30):
     return answer.json() if answer.content else None
 
 
+def server(session, hub, username):
+    """The model of the user's default server as the hub reports it, or None."""
+    return hub_api(session, hub, "/users/" + username)["servers"].get("")
+
+
 def spawn(session, hub, username, profile, timeout=300):
     """Start the user's server from the spawn form with this profile; wait until the hub says it is ready; return
     its server model. A server still running from an earlier login is stopped first."""
-    if hub_api(session, hub, "/users/" + username)["servers"].get(""):
-        session.delete(hub + "/hub/api/users/%s/server" % username,
-                       headers={"X-XSRFToken": session.cookies["_xsrf"]}, timeout=timeout)
-        wait_for(lambda: not hub_api(session, hub, "/users/" + username)["servers"].get(""), timeout, "to stop")
+    if server(session, hub, username):
+        hub_api(session, hub, "/users/%s/server" % username, method="DELETE", timeout=timeout)
+        wait_for(lambda: not server(session, hub, username), timeout, "to stop")
     answer = session.post(hub + "/hub/spawn", data={"profile": profile, "_xsrf": session.cookies["_xsrf"]},
                           allow_redirects=False, timeout=timeout)
     assert answer.status_code == 302, (answer.status_code, answer.text[:500])
-    return wait_for(lambda: (hub_api(session, hub, "/users/" + username)["servers"].get("") or {}).get("ready")
-                    and hub_api(session, hub, "/users/" + username)["servers"][""], timeout, "to be ready")
+
+    def ready():
+        model = server(session, hub, username)
+        return model if model and model.get("ready") else None
+
+    return wait_for(ready, timeout, "to be ready")
 
 
 def wait_for(check, timeout, what):

@@ -14,7 +14,7 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 import hublogin
-from conftest import ROOT
+from conftest import ROOT, SANDBOX_KEYCLOAK_URL
 from keycloak import Admin
 
 with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_file:
@@ -23,7 +23,7 @@ with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as catalog_
 SANDBOX_NAMESPACE = "dev"
 REAL_NODE, SIMULATED_GENERAL = "sandbox-general-0", "sandbox-general-1"
 PLACEMENT = "testbed.nebari.dev/placement"
-ALIAS_PASSWORD = "alia-chose-this-1"  # the one she sets at her first login
+ALIA_PASSWORD = "alia-chose-this-1"  # the one she sets at her first login
 LANDINGS = ("/hub/spawn", "/user/alia/")  # where the hub sends her after a login
 
 
@@ -76,7 +76,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     A second run changes nothing."""
     namespace = SANDBOX_NAMESPACE
     variables = {"nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
-    keycloak_url = "http://%s.1.200/auth" % os.environ.get("TB_NET", "10.250")  # the sandbox's LoadBalancer address
+    keycloak_url = SANDBOX_KEYCLOAK_URL
     # a reused test bed: her first login again, and no server of hers left running
     forget_user(keycloak_url, testbed["keycloak_password"], "alia")
     try:
@@ -130,7 +130,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     # temporary: she chooses her own), back to the hub, which knows her Keycloak groups
     hub = "http://%s" % proxy
     initial = (Path(testbed["state"]) / "secrets" / "alia-initial-password").read_text().strip()
-    session, answer = hublogin.login(hub, "alia", initial, new_password=ALIAS_PASSWORD)
+    session, answer = hublogin.login(hub, "alia", initial, new_password=ALIA_PASSWORD)
     # (the spawn page; or her server, if a reused test bed still runs one)
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS, answer.text[:300]
     me = hublogin.hub_api(session, hub, "/user")
@@ -200,7 +200,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     # her server was left alone, and the password she chose is still hers (the initial one is never set again)
     assert k8s.read_namespaced_pod("jupyter-alia", namespace).metadata.uid == notebook.metadata.uid
     assert session.get(hub + "/user/alia/api/status", timeout=30).status_code == 200
-    again, answer = hublogin.login(hub, "alia", ALIAS_PASSWORD)
+    again, answer = hublogin.login(hub, "alia", ALIA_PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
 
 

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, SANDBOX_KEYCLOAK_URL
 
 SCHEMAS = os.path.join(os.path.dirname(ROOT), "shared", "chart-schemas")
 
@@ -237,8 +237,7 @@ def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
     assert claim["spec"]["storageClassName"] == "fast-ssd" and claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
     assert values["loki"]["singleBinary"]["persistence"]["storageClass"] == "fast-ssd"
 
-    # the sandbox's Keycloak: the one its stack deploys, at its LoadBalancer address
-    realm = "http://%s.1.200/auth/realms/nebari/protocol/openid-connect" % os.environ.get("TB_NET", "10.250")
+    realm = SANDBOX_KEYCLOAK_URL + "/realms/nebari/protocol/openid-connect"
     hub = values["jupyterhub"]["hub"]
     assert hub["config"]["JupyterHub"]["authenticator_class"] == "generic-oauth"
     assert hub["config"]["GenericOAuthenticator"]["token_url"] == realm + "/token"

@@ -140,9 +140,8 @@ def decide(pod, images, real, pause):
         # the group's labels the real node does not carry leave the selector (the affinity is left as it is)
         patch += [{"op": "remove", "path": "/spec/nodeSelector/" + escape(key)} for key in played
                   if key in (spec.get("nodeSelector") or {}) and real["labels"].get(key) != played[key]]
-        patch += annotate(pod, "real" if not any(real["labels"].get(k) != v for k, v in played.items()) else
-                          "real: %s stands in for %s" % (real["name"], ",".join(
-                              "%s=%s" % item for item in sorted(played.items()))))
+        patch += annotate(pod, "real: %s stands in for %s" % (real["name"], ",".join(
+            "%s=%s" % item for item in sorted(played.items()))) if played else "real")
         for field, index, container in containers:
             requests = dict((container.get("resources") or {}).get("requests") or {})
             limits = (container.get("resources") or {}).get("limits") or {}
