@@ -10,6 +10,7 @@ import time
 import urllib.error
 from pathlib import Path
 
+import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
@@ -25,6 +26,8 @@ REAL_NODE, SIMULATED_GENERAL = "sandbox-general-0", "sandbox-general-1"
 PLACEMENT = "testbed.nebari.dev/placement"
 ALIA_PASSWORD = "alia-chose-this-1"  # the one she sets at her first login
 LANDINGS = ("/hub/spawn", "/user/alia/")  # where the hub sends her after a login
+with open(os.path.join(ROOT, "inventories", "sandbox", "group_vars", "all", "users.yml")) as users_file:
+    SANDBOX_USERS = yaml.safe_load(users_file)["nebari_users"]
 
 
 def namespace_exists(k8s, name):
@@ -78,7 +81,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     variables = {"nebari_kubeconfig": str(tmp_path / "artifacts" / "kubeconfig")}
     keycloak_url = SANDBOX_KEYCLOAK_URL
     # a reused test bed: her first login again, and no server of hers left running
-    forget_user(keycloak_url, testbed["keycloak_password"], "alia")
+    forget_user(k8s, namespace, keycloak_url, testbed["keycloak_password"], "alia")
     try:
         k8s.delete_namespaced_pod("jupyter-alia", namespace, grace_period_seconds=0)
     except ApiException as exc:
@@ -203,14 +206,40 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     again, answer = hublogin.login(hub, "alia", ALIA_PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
 
+    # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding); she
+    # can no longer log in, and nothing else changes
+    offboarded = playbook("playbooks/users.yml", extra_vars=dict(variables, nebari_users=[
+        dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS]))
+    assert offboarded.rc == 0, offboarded.failure_messages()
+    changed = offboarded.changed_tasks()
+    assert len(changed) == 1 and changed[0].endswith("Reconcile Nebari's users in Keycloak"), changed
+    assert admin.user("nebari", "alia")["enabled"] is False
+    with pytest.raises(hublogin.LoginRefused, match="disabled"):
+        hublogin.login(hub, "alia", ALIA_PASSWORD)
 
-def forget_user(keycloak_url, password, username):
-    """Delete the user from the sandbox's realm if the sandbox's Keycloak is there and holds her."""
+
+def forget_user(k8s, namespace, keycloak_url, password, username, timeout=300):
+    """Delete the user from the sandbox's realm if the sandbox's Keycloak is there and holds her. A reused test bed
+    has just come up: its Keycloak may still be starting, so wait for it when its Service exists."""
     try:
-        admin = Admin(keycloak_url, password)
-        user = admin.user("nebari", username)
-    except (OSError, urllib.error.HTTPError):
+        k8s.read_namespaced_service("keycloak-keycloakx-http", namespace)
+    except ApiException as exc:
+        assert exc.status == 404, exc
         return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            admin = Admin(keycloak_url, password)
+            user = admin.user("nebari", username)
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # no realm yet
+                return
+            error = exc
+        except OSError as exc:
+            error = exc
+        assert time.monotonic() < deadline, "the sandbox's Keycloak did not answer in %d s: %s" % (timeout, error)
+        time.sleep(5)
     if user:
         admin.call("DELETE", "/nebari/users/%s" % user["id"])
 
