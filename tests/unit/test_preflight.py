@@ -15,6 +15,7 @@ import yaml
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Inventory
 
+CHART = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "charts", "conda-store")
 CASES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "preflight_cases", "*.yml")))
 
 BASE = {
@@ -34,7 +35,7 @@ BASE = {
     "nebari_component_catalog": {
         "jupyterhub": {"chart": {"repo": "https://example.invalid", "name": "jupyterhub", "version": "4.4.0"}},
     },
-    "nebari_components": {"jupyterhub": {"chart": {"path": "/charts/jupyterhub-4.4.0.tgz"}}},
+    "nebari_components": {"jupyterhub": {"chart": {"path": CHART}}},
     "nebari_groups": [{"name": "ml-team", "roles": ["developer"]}],
     "nebari_users": [
         {"username": "alia", "email": "alia@example.com", "groups": ["analyst", "ml-team"]},
