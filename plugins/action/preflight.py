@@ -49,9 +49,12 @@ class ActionModule(ActionBase):
                     problems.add(name, "cannot be evaluated: %s" % _first_line(exc), " (host %s)" % host)
 
         groups = {name: list(members) for name, members in task_vars.get("groups", {}).items()}
-        inventory = Inventory(values, raw, hosts, vaulted=_vaulted, groups=groups)
+        names = [name for name in task_vars if isinstance(name, str) and name not in skip]
+        inventory = Inventory(values, raw, hosts, vaulted=_vaulted, groups=groups, names=names)
         runner.run(inventory, problems)
         problems[:] = [problem for problem in problems if problem.variable not in skip]
+        if problems.warnings:
+            result["warnings"] = [str(warning) for warning in problems.warnings]
 
         result["changed"] = False
         result["problems"] = [problem.as_dict() for problem in problems]
