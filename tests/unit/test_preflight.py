@@ -190,3 +190,28 @@ def test_k3s_airgap_binary_is_checked_against_its_sha256(tmp_path):
 ])
 def test_cloud_providers_with_their_settings_pass(provider, settings):
     assert run_case({"nebari_cluster_provider": provider, "nebari_" + provider: settings}) == []
+
+
+def test_a_template_syntax_error_names_the_variable_holding_the_text_and_suggests_unsafe():
+    """A vault value with {# in it: the message names the vault variable, suggests !unsafe, never shows the text."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import templating
+
+    variables = {"vault_keycloak_admin_password": trust_as_template("pa{#ss"),
+                 "nebari_keycloak_admin_password": trust_as_template("{{ vault_keycloak_admin_password }}"),
+                 "nebari_conda_store_token": trust_as_template("to{#ken"),
+                 "nebari_domain": trust_as_template("{{ undefined_thing }}"),
+                 "nebari_namespace": trust_as_template("{{ 'dev' }}")}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    results = {name: templating.evaluate(templar, variables, name) for name in variables if name.startswith("nebari")}
+    assert results["nebari_namespace"] == ("dev", None)
+    value, error = results["nebari_keycloak_admin_password"]
+    assert value is None and error.startswith("template syntax error in vault_keycloak_admin_password, which it "
+                                              "refers to (")
+    assert "tag it !unsafe (vault_keycloak_admin_password: !unsafe '...')" in error and "pa{#ss" not in error
+    value, error = results["nebari_conda_store_token"]
+    assert error.startswith("template syntax error (") and "tag it !unsafe (nebari_conda_store_token: !unsafe" in error
+    assert "to{#ken" not in error
+    assert results["nebari_domain"][1].startswith("cannot be evaluated: ")
