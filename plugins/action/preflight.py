@@ -9,7 +9,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.parsing.vault import VaultHelper, VaultLib
 
-from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner, templating
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Inventory, Problems
 
 
@@ -33,25 +33,34 @@ class ActionModule(ActionBase):
             if name in skip or name not in task_vars:
                 continue
             raw[name] = task_vars[name]
-            try:
-                values[name] = self._templar.template(task_vars[name])
-            except AnsibleError as exc:
-                problems.add(name, "cannot be evaluated: %s" % _first_line(exc))
+            value, error = templating.evaluate(self._templar, task_vars, name)
+            if error:
+                problems.add(name, error)
+            else:
+                values[name] = value
 
         hosts = {}
         hostvars = task_vars.get("hostvars", {})
         for host in sorted(task_vars.get("groups", {}).get("all", [])):
             for name in runner.host_variables():
                 try:
-                    if name in hostvars[host]:
-                        hosts.setdefault(host, {})[name] = self._templar.template(hostvars[host][name])
+                    if name not in hostvars[host]:
+                        continue
+                    value, error = templating.evaluate(self._templar, hostvars[host], name)
                 except AnsibleError as exc:
-                    problems.add(name, "cannot be evaluated: %s" % _first_line(exc), " (host %s)" % host)
+                    value, error = None, "cannot be evaluated: %s" % templating.first_line(exc)
+                if error:
+                    problems.add(name, error, " (host %s)" % host)
+                else:
+                    hosts.setdefault(host, {})[name] = value
 
         groups = {name: list(members) for name, members in task_vars.get("groups", {}).items()}
-        inventory = Inventory(values, raw, hosts, vaulted=_vaulted, groups=groups)
+        names = [name for name in task_vars if isinstance(name, str) and name not in skip]
+        inventory = Inventory(values, raw, hosts, vaulted=_vaulted, groups=groups, names=names)
         runner.run(inventory, problems)
         problems[:] = [problem for problem in problems if problem.variable not in skip]
+        if problems.warnings:
+            result["warnings"] = [str(warning) for warning in problems.warnings]
 
         result["changed"] = False
         result["problems"] = [problem.as_dict() for problem in problems]
@@ -69,6 +78,3 @@ def _vaulted(value):
     ciphertext = VaultHelper.get_ciphertext(value, with_tags=False)
     return bool(ciphertext) and VaultLib.is_encrypted(ciphertext)
 
-
-def _first_line(exc):
-    return str(getattr(exc, "message", exc)).strip().splitlines()[0]

@@ -15,7 +15,9 @@ description:
     users and groups, component overrides, secrets) on the controller and checks them all.
   - Lists every problem in one failure, each naming the variable and the entry within it. Changes nothing.
   - Secret variables (for example C(nebari_keycloak_admin_password), C(k3s_token), a user's C(password)) must
-    reference a vault variable or be inline-vaulted; a literal string is reported, without printing it.
+    reference a vault variable or be inline-vaulted; a literal string or number is reported, without printing it.
+  - A C(nebari_*) variable the collection does not know (a typo) is a warning naming the closest known variable,
+    and a problem when C(nebari_strict) is true.
   - Runs as an action plugin on the controller; it needs no connection to any host.
 author:
   - nebari.platform maintainers (@nebari-dev)

@@ -1,7 +1,7 @@
 """Preflight checks over a set of bad inventories (preflight_cases/*.yml) and a good one.
 
-Each case file gives the variables it changes from a valid base inventory and the problems expected: every
-expected text must be found, each in its own problem, and no other problem may appear.
+Each case file gives the variables it changes from a valid base inventory and the problems expected (expect) and
+the warnings (warn): every expected text must be found, each in its own problem or warning, and no other may appear.
 """
 
 import copy
@@ -12,9 +12,10 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import runner, unknown_variables
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Inventory
 
+CHART = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "charts", "conda-store")
 CASES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "preflight_cases", "*.yml")))
 
 BASE = {
@@ -34,7 +35,7 @@ BASE = {
     "nebari_component_catalog": {
         "jupyterhub": {"chart": {"repo": "https://example.invalid", "name": "jupyterhub", "version": "4.4.0"}},
     },
-    "nebari_components": {"jupyterhub": {"chart": {"path": "/charts/jupyterhub-4.4.0.tgz"}}},
+    "nebari_components": {"jupyterhub": {"chart": {"path": CHART}}},
     "nebari_groups": [{"name": "ml-team", "roles": ["developer"]}],
     "nebari_users": [
         {"username": "alia", "email": "alia@example.com", "groups": ["analyst", "ml-team"]},
@@ -67,7 +68,16 @@ def run_case(changes=None, remove=(), hosts=None, groups=None):
 
 
 def test_valid_inventory_has_no_problems():
-    assert run_case() == []
+    problems = run_case()
+    assert problems == [] and problems.warnings == []
+
+
+def test_every_variable_the_collection_declares_is_known():
+    """Role defaults (commented ones too), argument specs, and what the collection sets itself are no typos."""
+    names = unknown_variables.known_names()
+    for name in ("nebari_strict", "nebari_keycloak_admin_password", "nebari_conda_store_token", "nebari_airgap",
+                 "nebari_preflight_passed", "nebari_stack_release", "nebari_users_result", "nebari_reset_confirm"):
+        assert name in names
 
 
 @pytest.mark.parametrize("path", CASES, ids=[os.path.basename(p)[:-4] for p in CASES])
@@ -75,13 +85,15 @@ def test_bad_inventory(path):
     with open(path) as f:
         case = yaml.safe_load(f)
     problems = run_case(case.get("vars"), case.get("remove", ()), case.get("hosts"), case.get("groups"))
-    found = [str(p) for p in problems]
-    unmatched = list(found)
-    for expected in case["expect"]:
-        match = next((p for p in unmatched if expected in p), None)
-        assert match is not None, "expected a problem containing %r; found:\n%s" % (expected, "\n".join(found))
-        unmatched.remove(match)
-    assert not unmatched, "unexpected problems:\n%s" % "\n".join(unmatched)
+    for kind, reported, expected in (("problem", problems, case["expect"]),
+                                     ("warning", problems.warnings, case.get("warn", []))):
+        found = [str(p) for p in reported]
+        unmatched = list(found)
+        for text in expected:
+            match = next((p for p in unmatched if text in p), None)
+            assert match is not None, "expected a %s containing %r; found:\n%s" % (kind, text, "\n".join(found))
+            unmatched.remove(match)
+        assert not unmatched, "unexpected %ss:\n%s" % (kind, "\n".join(unmatched))
 
 
 def test_report_lists_every_problem_on_its_own_line():
@@ -178,3 +190,28 @@ def test_k3s_airgap_binary_is_checked_against_its_sha256(tmp_path):
 ])
 def test_cloud_providers_with_their_settings_pass(provider, settings):
     assert run_case({"nebari_cluster_provider": provider, "nebari_" + provider: settings}) == []
+
+
+def test_a_template_syntax_error_names_the_variable_holding_the_text_and_suggests_unsafe():
+    """A vault value with {# in it: the message names the vault variable, suggests !unsafe, never shows the text."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import templating
+
+    variables = {"vault_keycloak_admin_password": trust_as_template("pa{#ss"),
+                 "nebari_keycloak_admin_password": trust_as_template("{{ vault_keycloak_admin_password }}"),
+                 "nebari_conda_store_token": trust_as_template("to{#ken"),
+                 "nebari_domain": trust_as_template("{{ undefined_thing }}"),
+                 "nebari_namespace": trust_as_template("{{ 'dev' }}")}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    results = {name: templating.evaluate(templar, variables, name) for name in variables if name.startswith("nebari")}
+    assert results["nebari_namespace"] == ("dev", None)
+    value, error = results["nebari_keycloak_admin_password"]
+    assert value is None and error.startswith("template syntax error in vault_keycloak_admin_password, which it "
+                                              "refers to (")
+    assert "tag it !unsafe (vault_keycloak_admin_password: !unsafe '...')" in error and "pa{#ss" not in error
+    value, error = results["nebari_conda_store_token"]
+    assert error.startswith("template syntax error (") and "tag it !unsafe (nebari_conda_store_token: !unsafe" in error
+    assert "to{#ken" not in error
+    assert results["nebari_domain"][1].startswith("cannot be evaluated: ")

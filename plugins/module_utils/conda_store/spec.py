@@ -16,6 +16,8 @@ import hashlib
 import json
 import re
 
+from ansible_collections.nebari.platform.plugins.module_utils.conda_store.package_spec import conda_problem, pip_problem
+
 NAME = re.compile(r"^[A-Za-z0-9+_@$&?^~.=-]+$")  # conda-store's ALLOWED_CHARACTERS for names and namespaces
 KEYS = ("namespace", "name", "channels", "dependencies", "variables", "description", "state")
 
@@ -77,12 +79,18 @@ def dependency_problems(dependencies):
     found, pips = [], 0
     for i, dep in enumerate(dependencies):
         if isinstance(dep, str):
-            if not dep.strip() or not package_name(dep):
-                found.append("dependencies[%d] %r is not a package spec" % (i, dep))
+            reason = conda_problem(dep) if dep.strip() else "is empty"
+            if reason:
+                found.append("dependencies[%d] %r is not a conda package spec: %s" % (i, dep, reason))
         elif isinstance(dep, dict) and list(dep) == ["pip"]:
             pips += 1
             if not isinstance(dep["pip"], list) or not all(isinstance(p, str) and p.strip() for p in dep["pip"]):
                 found.append("dependencies[%d]: pip must be a list of requirement strings" % i)
+                continue
+            for j, requirement in enumerate(dep["pip"]):
+                reason = pip_problem(requirement)
+                if reason:
+                    found.append("dependencies[%d].pip[%d] %r %s" % (i, j, requirement, reason))
         else:
             found.append("dependencies[%d] %r is neither a package spec string nor {pip: [...]}" % (i, dep))
     if pips > 1:

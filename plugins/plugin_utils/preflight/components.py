@@ -48,8 +48,8 @@ def check(inv, problems):
         if not problems.expect_type("nebari_components", component, dict, "a mapping of settings", entry):
             continue
         problems.unknown_keys("nebari_components", component, COMPONENT_KEYS, entry)
-        _component(component, entry, problems)
-    _extra_releases(inv.get("nebari_extra_releases", []), catalog, problems)
+        _component(component, entry, problems, airgap=inv.get("nebari_airgap") is True)
+    _extra_releases(inv.get("nebari_extra_releases", []), catalog, problems, inv.get("nebari_airgap") is True)
     problems.expect_type("nebari_remove_disabled", inv.get("nebari_remove_disabled", False), bool, "true or false")
     _airgap(inv, catalog, components, problems)
     _metallb(inv, catalog, components, problems)
@@ -108,7 +108,7 @@ def _airgap(inv, catalog, components, problems):
                          "reachable and copy it here)" % (name, path))
 
 
-def _extra_releases(releases, catalog, problems):
+def _extra_releases(releases, catalog, problems, airgap):
     var = "nebari_extra_releases"
     if not problems.expect_type(var, releases, list, "a list of {name, chart, namespace, values, ...}"):
         return
@@ -131,10 +131,10 @@ def _extra_releases(releases, catalog, problems):
         problems.unknown_keys(var, release, EXTRA_KEYS, entry)
         if "chart" not in release:
             problems.add(var, "chart is required: {repo, name, version}, {oci, version} or {path}", entry)
-        _component(release, entry, problems, var)
+        _component(release, entry, problems, var, airgap)
 
 
-def _component(component, entry, problems, var="nebari_components"):
+def _component(component, entry, problems, var="nebari_components", airgap=False):
     for key in ("enabled", "wait"):
         if key in component:
             problems.expect_type(var, component[key], bool, "true or false", "%s.%s" % (entry, key))
@@ -156,10 +156,11 @@ def _component(component, entry, problems, var="nebari_components"):
             problems.add(var, "timeout must be seconds or a duration such as 10m or 1m30s, got %s" % describe(timeout),
                          entry + ".timeout")
     if "chart" in component:
-        _chart(component["chart"], entry + ".chart", problems, var)
+        _chart(component["chart"], entry + ".chart", problems, var, airgap)
 
 
-def _chart(chart, entry, problems, var):
+def _chart(chart, entry, problems, var, airgap):
+    """A chart reference; a local path must exist on the controller (with nebari_airgap, _airgap reports it)."""
     if not problems.expect_type(var, chart, dict, "a mapping with one of repo (+ name), oci or path, and version", entry):
         return
     problems.unknown_keys(var, chart, CHART_KEYS, entry)
@@ -170,6 +171,10 @@ def _chart(chart, entry, problems, var):
         return
     if sources == ["repo"] and not chart.get("name"):
         problems.add(var, "a repo chart needs name, the chart's name in the repository", entry)
+    path = chart.get("path")
+    if sources == ["path"] and not airgap and not (isinstance(path, str) and os.path.exists(os.path.expanduser(path))):
+        problems.add(var, "%s is not a chart directory or archive on the controller" % describe(path),
+                     entry + ".path")
     if sources == ["oci"] and not str(chart["oci"]).startswith("oci://"):
         problems.add(var, "oci must start with oci://, got %s" % describe(chart["oci"]), entry)
     version = chart.get("version")

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import describe
 
 VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_keycloak_admin_password",
@@ -13,7 +15,8 @@ VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_ke
 
 def check(inv, problems):
     url = inv.get("nebari_keycloak_url")
-    if not (isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) > 8):
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if not (parts and parts.scheme in ("http", "https") and parts.hostname and parts.path.strip("/")):
         problems.add("nebari_keycloak_url", "must be Keycloak's URL with the path it is served under, such as "
                      "https://nebari.example.com/auth, got %s" % describe(url))
     username = inv.get("nebari_keycloak_admin_username")

@@ -53,10 +53,12 @@ class Inventory:
     hosts: host name -> {variable: templated value} for the host-level variables checks ask for
     vaulted: predicate telling whether a raw value is an inline ansible-vault value
     groups: inventory group name -> its hosts (Ansible's groups)
+    names: every variable name the inventory defines (for the unknown-variable check); default: those of values
     """
 
-    def __init__(self, values, raw=None, hosts=None, vaulted=None, groups=None):
+    def __init__(self, values, raw=None, hosts=None, vaulted=None, groups=None, names=None):
         self.groups = groups or {}
+        self.names = set(names if names is not None else values)
         self.values = values
         self.raw = raw if raw is not None else dict(values)
         self.hosts = hosts or {}
@@ -70,10 +72,18 @@ class Inventory:
 
 
 class Problems(list):
-    """A list of Problem with helpers for the common shapes of check."""
+    """A list of Problem with helpers for the common shapes of check; warnings holds what is reported but does
+    not fail the run."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.warnings = []
 
     def add(self, variable, message, entry=None):
         self.append(Problem(variable, message, entry))
+
+    def warn(self, variable, message, entry=None):
+        self.warnings.append(Problem(variable, message, entry))
 
     def expect_type(self, variable, value, types, type_name, entry=None):
         """Add a problem and return False when value is not of the given type (bool is never an int here)."""

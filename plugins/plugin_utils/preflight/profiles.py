@@ -13,6 +13,8 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
 )
 
 VARIABLES = ("nebari_profiles",)
+# The extended resource a GPU is asked for by, also through kubespawner_override.extra_resource_limits
+GPU_RESOURCE = "nvidia.com/gpu"
 
 COMMON_KEYS = ("name", "display_name", "description", "default", "memory", "memory_guarantee", "gpus", "node_group",
                "image")
@@ -38,6 +40,7 @@ def check(inv, problems):
     groups = inv.get("nebari_node_groups", {})
     groups = groups if isinstance(groups, dict) else {}
     gpu_groups = [name for name, group in groups.items() if isinstance(group, dict) and group.get("gpu") is True]
+    hosted = _hosted_groups(inv) if inv.get("nebari_cluster_provider") == "k3s" else None
     for kind, spec in KINDS.items():
         entries = profiles.get(kind) or []
         if not problems.expect_type(var, entries, list, "a list of profiles", "." + kind):
@@ -58,12 +61,12 @@ def check(inv, problems):
                 seen.setdefault(name, ".%s[%d]" % (kind, i))
             if profile.get("default") is True:
                 defaults.append(entry)
-            _profile(profile, spec, entry, groups, gpu_groups, problems)
+            _profile(profile, spec, entry, groups, gpu_groups, hosted, problems)
         if len(defaults) > 1:
             problems.add(var, "more than one profile is the default: %s" % ", ".join(defaults), "." + kind)
 
 
-def _profile(profile, spec, entry, groups, gpu_groups, problems):
+def _profile(profile, spec, entry, groups, gpu_groups, hosted, problems):
     var = "nebari_profiles"
     problems.unknown_keys(var, profile, spec["keys"], entry)
     for key in ("display_name", "description", "image", "node_group"):
@@ -84,6 +87,7 @@ def _profile(profile, spec, entry, groups, gpu_groups, problems):
     if not _count(gpus, 0):
         problems.add(var, "gpus must be a whole number of GPUs, got %s" % describe(gpus), entry + ".gpus")
         gpus = 0
+    gpus = max(gpus, _override_gpus(profile.get(spec["override"]), entry, problems))
     group = profile.get("node_group")
     if isinstance(group, str) and groups and group not in groups:
         problems.add(var, "node group %r is not in nebari_node_groups (%s)" % (group, ", ".join(groups)),
@@ -94,6 +98,36 @@ def _profile(profile, spec, entry, groups, gpu_groups, problems):
     elif gpus and group is None and not gpu_groups:
         problems.add(var, "asks for %d GPU%s but no node group is marked gpu: true in nebari_node_groups"
                      % (gpus, "" if gpus == 1 else "s"), entry + ".gpus")
+    elif gpus and hosted is not None:
+        candidates = [group] if isinstance(group, str) else gpu_groups
+        if not any(name in hosted for name in candidates):
+            problems.add(var, "asks for %d GPU%s but no inventory host is in node group %s (set nebari_node_group "
+                         "on the GPU hosts), so its servers would never start"
+                         % (gpus, "" if gpus == 1 else "s", " or ".join(repr(name) for name in candidates)),
+                         entry + (".node_group" if isinstance(group, str) else ".gpus"))
+
+
+def _override_gpus(override, entry, problems):
+    """GPUs asked for through kubespawner_override.extra_resource_limits (nvidia.com/gpu), 0 when none."""
+    limits = override.get("extra_resource_limits") if isinstance(override, dict) else None
+    if not isinstance(limits, dict) or GPU_RESOURCE not in limits:
+        return 0
+    value = limits[GPU_RESOURCE]
+    count = int(value) if isinstance(value, str) and value.isdigit() else value
+    if not _count(count, 0):
+        problems.add("nebari_profiles", "%s must be a whole number of GPUs, got %s" % (GPU_RESOURCE, describe(value)),
+                     entry + ".kubespawner_override.extra_resource_limits")
+        return 0
+    return count
+
+
+def _hosted_groups(inv):
+    """The node groups some inventory host names in nebari_node_group."""
+    names = set()
+    for hostvars in inv.hosts.values():
+        value = hostvars.get("nebari_node_group")
+        names.update(name for name in (value if isinstance(value, list) else [value]) if isinstance(name, str))
+    return names
 
 
 def _pair(profile, limit_key, guarantee_key, parse, what, entry, problems):

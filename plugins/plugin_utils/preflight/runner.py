@@ -4,7 +4,8 @@
 """Runs every preflight check over an Inventory and returns all problems found.
 
 To add checks: write a module beside this one with VARIABLES (the inventory variables it reads), optionally
-HOST_VARIABLES (host-level ones), and check(inventory, problems); then list it in CHECKS.
+HOST_VARIABLES (host-level ones), and check(inventory, problems); then list it in CHECKS. unknown_variables runs
+last, over every nebari_* name of the inventory, knowing what the other checks read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     profiles,
     secrets,
     storage,
+    unknown_variables,
     users,
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
@@ -33,7 +35,7 @@ CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, en
 def variables():
     """Names of the inventory variables the checks read."""
     names = []
-    for module in CHECKS:
+    for module in CHECKS + (unknown_variables,):
         names.extend(name for name in module.VARIABLES if name not in names)
     return names
 
@@ -50,6 +52,7 @@ def run(inventory, problems=None):
     problems = problems if problems is not None else Problems()
     for module in CHECKS:
         module.check(inventory, problems)
+    unknown_variables.check(inventory, problems, variables() + host_variables())
     return problems
 
 

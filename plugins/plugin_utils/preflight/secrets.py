@@ -4,8 +4,9 @@
 """Preflight check that secrets are not written in plain text in the inventory.
 
 A secret variable must be a reference to another variable (by convention vault_<name>, kept in an ansible-vault
-encrypted file), a lookup, or an inline !vault value. A literal string is refused. The check reads the raw
-inventory value, before templating, and never prints the secret itself.
+encrypted file), a lookup, or an inline !vault value. A literal string or number is refused. The check reads the
+raw inventory value, before templating, and never prints the secret itself. The Helm values of nebari_components
+and nebari_extra_releases are searched too, at any depth, for the keys charts keep secrets under (SECRET_VALUE_KEYS).
 """
 
 from __future__ import annotations
@@ -22,15 +23,29 @@ SECRET_ENTRY_KEYS = {
 }
 # Mappings whose every value is a secret
 SECRET_MAPPINGS = ("nebari_keycloak_client_secrets",)
+# Releases whose Helm values are searched for secret keys: variable -> True when it is a list of releases
+RELEASE_VARIABLES = {"nebari_components": False, "nebari_extra_releases": True}
+# Keys of Helm values that hold a secret, compared lower-case without - and _ (adminPassword, api_key, ...)
+SECRET_VALUE_KEYS = frozenset((
+    "password", "adminpassword", "rootpassword", "userpassword", "postgrespassword", "replicationpassword",
+    "apikey", "apitoken", "authtoken", "token", "secrettoken", "clientsecret", "cookiesecret", "secretkey",
+    "secretaccesskey", "accesskeysecret", "privatekey", "sharedsecret",
+))
 
-VARIABLES = SECRET_VARIABLES + tuple(SECRET_ENTRY_KEYS) + SECRET_MAPPINGS
+VARIABLES = SECRET_VARIABLES + tuple(SECRET_ENTRY_KEYS) + SECRET_MAPPINGS + tuple(RELEASE_VARIABLES)
 
 
 def is_plain_text(value, vaulted):
-    """True when value is a literal, non-empty string: not a template, not inline-vaulted."""
+    """True when value is a literal: a non-empty string that is no template, or a number; not inline-vaulted."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
     if vaulted(value) or not isinstance(value, str) or not value:
         return False
     return "{{" not in value and "{%" not in value
+
+
+def is_secret_key(key):
+    return isinstance(key, str) and key.lower().replace("-", "").replace("_", "") in SECRET_VALUE_KEYS
 
 
 def check(inv, problems):
@@ -58,3 +73,31 @@ def check(inv, problems):
                     problems.add(name, "%s is in plain text; reference a vault variable instead, e.g. "
                                  '%s: "{{ vault_%s_%s }}"' % (key, key, name, key),
                                  "[%d]%s" % (i, " (%s)" % label if isinstance(label, str) and label else ""))
+    for name, is_list in RELEASE_VARIABLES.items():
+        releases = inv.raw.get(name)
+        if is_list:
+            releases = dict((("[%d]" % i, r) for i, r in enumerate(releases))) if isinstance(releases, list) else {}
+        elif isinstance(releases, dict):
+            releases = dict((".%s" % key, r) for key, r in releases.items())
+        else:
+            continue
+        for entry, release in releases.items():
+            if isinstance(release, dict):
+                label = release.get("name") if is_list and isinstance(release.get("name"), str) else ""
+                _values(name, "%s%s.values" % (entry, " (%s)" % label if label else ""), release.get("values"),
+                        inv.vaulted, problems)
+
+
+def _values(name, path, value, vaulted, problems):
+    """Flag every secret key of Helm values, at any depth, whose value is in plain text."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = "%s.%s" % (path, key)
+            if is_secret_key(key) and is_plain_text(item, vaulted):
+                problems.add(name, 'is in plain text; reference a vault variable instead, e.g. "{{ vault_%s }}"'
+                             % str(key).replace("-", "_"), where)
+            else:
+                _values(name, where, item, vaulted, problems)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _values(name, "%s[%d]" % (path, i), item, vaulted, problems)

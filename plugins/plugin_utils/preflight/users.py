@@ -8,6 +8,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import EMAIL, describe
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.usernames import (
+    describe_character,
+    fold,
+    foreign_characters,
+)
 
 # Nebari's built-in Keycloak groups; custom groups map onto their roles.
 BUILTIN_GROUPS = ("superadmin", "admin", "developer", "analyst", "users")
@@ -63,8 +68,8 @@ def _groups(groups, problems):
 
 
 def _users(users, known_groups, problems):
-    """Check every user entry; return the lower-cased usernames defined."""
-    usernames = {}
+    """Check every user entry; return the usernames defined, folded (usernames.fold) -> entry."""
+    usernames, names = {}, {}
     if not problems.expect_type("nebari_users", users, list, "a list of users"):
         return usernames
     for i, user in enumerate(users):
@@ -77,10 +82,14 @@ def _users(users, known_groups, problems):
         else:
             entry = "[%d] (%s)" % (i, username)
             _username(username, entry, problems)
-            first = usernames.setdefault(username.lower(), entry)
-            if first != entry:
+            first = usernames.setdefault(fold(username), entry)
+            names.setdefault(first, username)
+            if first != entry and names[first].lower() == username.lower():
                 problems.add("nebari_users", "duplicate username: same as nebari_users%s (Keycloak compares usernames "
                              "case-insensitively)" % first, entry)
+            elif first != entry:
+                problems.add("nebari_users", "duplicate username: looks the same as nebari_users%s (its letters are "
+                             "look-alikes from another script or compatibility forms)" % first, entry)
         problems.unknown_keys("nebari_users", user, USER_KEYS, entry)
         _user_fields(user, entry, known_groups, problems)
     return usernames
@@ -92,6 +101,11 @@ def _username(username, entry, problems):
     bad = sorted(set(USERNAME_PROHIBITED.findall(username)))
     if bad:
         problems.add("nebari_users", "username contains characters Keycloak refuses: %s" % " ".join(repr(c) for c in bad),
+                     entry)
+    foreign = foreign_characters(username)
+    if foreign:
+        problems.add("nebari_users", "username has characters outside the Latin and Common scripts, which Keycloak's "
+                     "up-username-not-idn-homograph validator refuses: %s" % ", ".join(map(describe_character, foreign)),
                      entry)
 
 
@@ -124,6 +138,6 @@ def _absent(absent, present, problems):
         entry = "[%d]" % i
         if not isinstance(username, str) or not username:
             problems.add("nebari_users_absent", "must be a username, got %s" % describe(username), entry)
-        elif username.lower() in present:
+        elif fold(username) in present:
             problems.add("nebari_users_absent", "%r is also listed in nebari_users%s: a user is either present or "
-                         "absent" % (username, present[username.lower()]), entry)
+                         "absent" % (username, present[fold(username)]), entry)
