@@ -34,7 +34,7 @@ class ActionModule(ActionBase):
                 continue
             raw[name] = task_vars[name]
             try:
-                values[name] = self._templar.template(task_vars[name])
+                values[name] = _template(self._templar, task_vars[name])
             except AnsibleError as exc:
                 problems.add(name, "cannot be evaluated: %s" % _first_line(exc))
 
@@ -62,6 +62,28 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = "Preflight passed: %d inventory variables checked, no problems" % len(values)
         return result
+
+
+def _template(templar, value):
+    """A variable's value templated; a list entry by entry, leaving alone the entries that cannot hold a template.
+
+    The result is the same as templating the whole value, but the templar copies every container and string it
+    walks: with 10,000 entries in nebari_users that took over a second, for entries that are plain data."""
+    if isinstance(value, list):
+        return [templar.template(item) if _may_hold_template(item) else item for item in value]
+    return templar.template(value)
+
+
+def _may_hold_template(value):
+    """False for plain data without a '{' (every Jinja delimiter starts with one); True for anything else (an
+    inline !vault value, say), which the templar then handles."""
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, dict):
+        return any(_may_hold_template(key) or _may_hold_template(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_may_hold_template(item) for item in value)
+    return not isinstance(value, (bool, int, float, type(None)))
 
 
 def _vaulted(value):
