@@ -10,6 +10,8 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import group_path
+
 
 def realm_groups(custom_groups, builtin):
     """Built-in groups, then the custom ones, each {name, grants: {client id: [client roles]}}.
@@ -35,6 +37,19 @@ def role_mappings(groups):
     """realm_groups' output -> one {group, client_id, roles} per group and client with roles to map."""
     return [{"group": group["name"], "client_id": client, "roles": roles}
             for group in groups for client, roles in sorted(group["grants"].items()) if roles]
+
+
+def realm_default_groups(wanted, current=None):
+    """The default groups to give community.general.keycloak_realm: `current` (the realm's defaultGroups, as
+    Keycloak returns them) unchanged when it holds the same groups as `wanted`, else `wanted` as group paths.
+
+    Keycloak answers paths (/users) in its own order; the inventory gives names (users). keycloak_realm compares the
+    lists as they are, so the same groups otherwise show as a change on every run, in check mode above all.
+    """
+    wanted_paths = sorted(set(group_path(group) for group in wanted or []))
+    if current is not None and sorted(set(group_path(group) for group in current)) == wanted_paths:
+        return current
+    return wanted_paths
 
 
 CSV_FIELDS = ("username", "email", "first_name", "last_name", "groups", "enabled")
@@ -74,4 +89,5 @@ def users_from_csv(text, group_separator=";"):
 
 class FilterModule:
     def filters(self):
-        return {"realm_groups": realm_groups, "role_mappings": role_mappings, "users_from_csv": users_from_csv}
+        return {"realm_groups": realm_groups, "role_mappings": role_mappings, "users_from_csv": users_from_csv,
+                "realm_default_groups": realm_default_groups}

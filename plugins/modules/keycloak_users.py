@@ -140,7 +140,12 @@ users:
       description: The user.
       type: str
     action:
-      description: created, updated, disabled, removed, unchanged, skipped or failed.
+      description:
+        - created, updated, disabled, removed, unchanged, skipped or failed.
+        - A change that Keycloak refused, or that was carried out only in part, is failed, never what was planned.
+      type: str
+    planned:
+      description: For a user whose change failed while being applied, the action that was planned.
       type: str
     changes:
       description: For updated users, the fields that changed.
@@ -161,7 +166,9 @@ users:
     - {username: alia, action: created}
     - {username: blake, action: updated, changes: [enabled], join: [], leave: []}
 summary:
-  description: How many users each action concerned.
+  description:
+    - How many users each action concerned, as carried out; after a failure, only what was done before it is
+      counted as created, updated, disabled or removed, the rest as failed.
   returned: always
   type: dict
   sample: {created: 1, updated: 1, unchanged: 998}

@@ -1,9 +1,16 @@
-"""Filters of the identity layer: realm_groups and users_from_csv."""
+"""Filters of the identity layer: realm_groups, realm_default_groups and users_from_csv."""
+
+import os
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nebari.platform.plugins.filter.identity import realm_groups, role_mappings, users_from_csv
+import yaml
+
+from ansible_collections.nebari.platform.plugins.filter.identity import (
+    realm_default_groups, realm_groups, role_mappings, users_from_csv)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BUILTIN = {
     "superadmin": {"realm-management": ["realm-admin"], "conda_store": ["conda_store_superadmin"]},
@@ -46,3 +53,24 @@ def test_users_from_csv_refuses_unknown_columns_and_rows_without_username():
         users_from_csv("username,mail\nalia,a@example.com\n")
     with pytest.raises(AnsibleFilterError, match="line 3 has no username"):
         users_from_csv("username,email\nalia,a@example.com\n,b@example.com\n")
+
+
+def test_default_groups_the_realm_already_has_are_given_back_as_keycloak_lists_them():
+    """Issue 23 item 17: Keycloak answers [/users, /analyst] for [analyst, users]: no change, check mode or not."""
+    assert realm_default_groups(["analyst", "users"], ["/users", "/analyst"]) == ["/users", "/analyst"]
+    assert realm_default_groups(["/analyst", "users", "users"], ["/users", "/analyst"]) == ["/users", "/analyst"]
+
+
+def test_default_groups_that_differ_or_a_new_realm_get_the_wanted_groups_as_paths():
+    assert realm_default_groups(["users", "analyst"], ["/users"]) == ["/analyst", "/users"]
+    assert realm_default_groups(["users"], ["/users", "/analyst"]) == ["/users"]
+    assert realm_default_groups(["users", "parent/child"], None) == ["/parent/child", "/users"]
+    assert realm_default_groups([], []) == []
+
+
+def test_the_realm_role_gives_keycloak_realm_its_default_groups_through_the_filter():
+    with open(os.path.join(ROOT, "roles", "keycloak_realm", "tasks", "main.yml")) as f:
+        (block,) = yaml.safe_load(f)
+    (task,) = [t for t in block["block"] if t["name"] == "Default groups of new users"]
+    expression = task["community.general.keycloak_realm"]["default_groups"]
+    assert "nebari.platform.realm_default_groups(keycloak_realm_result.existing.defaultGroups" in expression

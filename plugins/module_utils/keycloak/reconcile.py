@@ -33,21 +33,29 @@ def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, wo
         known_groups = set(group_ids)
     actions = plan(users, current, members, absent=absent, prune=prune, adopt=adopt, known_groups=known_groups,
                    default_groups=default_groups)
+    error = None
     if not check_mode:
         apply(client, realm, actions, group_ids, workers=workers)
-        _check_marker_sticks(client, realm, actions)
+        try:
+            _check_marker_sticks(client, realm, actions)
+        except KeycloakError as exc:
+            error = exc.message  # the users are created or updated all the same: the result says so
 
+    # an action that failed during apply has become "failed": the counts and lists are what was done
     result = {
-        "changed": any(a.kind in CHANGES and not a.get("failed") for a in actions),
+        "changed": any(a.kind in CHANGES or a.get("partial") for a in actions),
         # unchanged users are only counted: at a thousand users the list would be most of the result
         "users": [_report(a) for a in actions if a.kind != "unchanged"],
         "summary": summary(actions),
     }
-    failed = [a for a in actions if a.get("failed") or a.kind == "failed"]
+    failed = [a for a in actions if a.kind == "failed"]
+    messages = [error] if error else []
     if failed:
+        messages.append("%d of %d users could not be reconciled: %s" % (
+            len(failed), len(actions), "; ".join("%s: %s" % (a["username"], a.get("msg")) for a in failed)))
+    if messages:
         result["failed"] = True
-        result["msg"] = "%d of %d users could not be reconciled: %s" % (
-            len(failed), len(actions), "; ".join("%s: %s" % (a["username"], a.get("msg")) for a in failed))
+        result["msg"] = "; ".join(messages)
     if diff:
         changed = [a for a in actions if a.kind in CHANGES]
         result["diff"] = {
@@ -59,7 +67,7 @@ def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, wo
 
 def _report(action):
     report = {"username": action["username"], "action": action.kind}
-    for key in ("changes", "join", "leave", "msg"):
+    for key in ("planned", "changes", "join", "leave", "msg"):
         if action.get(key) is not None:
             report[key] = action[key]
     if action.get("failed"):

@@ -169,18 +169,25 @@ def apply(client, realm, actions, group_ids, workers=4):
 
     A user is created with its groups in one request (the representation's group paths), so it never exists
     without them. Membership changes of an existing user are applied group by group. Independent users go in
-    parallel (workers threads); a failure is recorded on its user and the others go on.
+    parallel (workers threads); a failure is recorded on its user and the others go on: its action becomes
+    `failed` (`planned` says what it was to be), so the summary counts only what was done.
     """
     def run(action):
         try:
             _apply_one(client, realm, action, group_ids)
         except KeycloakError as exc:
-            action["failed"] = True
-            action["msg"] = exc.message
+            _failed(action, exc.message)
         return action
 
     pool_map(workers, run, [a for a in actions if a.kind in ("created", "updated", "disabled", "removed")])
     return actions
+
+
+def _failed(action, msg):
+    """A planned action that could not be carried out (or only in part, as its message says) is reported failed."""
+    if action.get("partial"):
+        msg = "%s only in part: %s" % (action.kind, msg)
+    action.update(planned=action.kind, action="failed", failed=True, msg=msg)
 
 
 def _apply_one(client, realm, action, group_ids):
@@ -198,6 +205,7 @@ def _apply_one(client, realm, action, group_ids):
             found = client.get(users, {"username": action["username"], "exact": "true"}) or []
             if not found or not is_managed(found[0]):
                 raise
+        action["partial"] = True  # the user exists from here on
         if action.get("leave"):
             # Keycloak put the new user in the realm's default groups too; membership is exact
             user_id = client.get(users, {"username": action["username"], "exact": "true",
@@ -212,10 +220,13 @@ def _apply_one(client, realm, action, group_ids):
             representation.update(action.get("fields") or {})
             representation["attributes"] = dict(representation.get("attributes") or {}, **(action.get("attributes") or {}))
             client.request("PUT", user, representation)
+            action["partial"] = True
         for path in action.get("join", ()):
             client.request("PUT", client.realm_path(realm, "users", action["id"], "groups", group_ids[path]))
+            action["partial"] = True
         for path in action.get("leave", ()):
             if path in group_ids:
                 client.request("DELETE", client.realm_path(realm, "users", action["id"], "groups", group_ids[path]))
+                action["partial"] = True
     elif action.kind == "removed":
         client.request("DELETE", client.realm_path(realm, "users", action["id"]))
