@@ -99,6 +99,7 @@ def test_existing_gpu_profile_makes_a_gpu_node_group_and_access_is_reported():
     ("contradicting-profile.yaml", "profiles.jupyterlab[0].kubespawner_override.cpu_guarantee"),
     ("users-without-yaml-access.yaml", "profiles.jupyterlab[0]"),
     ("qhub.yaml", "qhub_version"),
+    ("multiple-providers.yaml", "provider"),
 ])
 def test_bad_files_name_the_key(name, key):
     with pytest.raises(ClassicError) as error:
@@ -168,3 +169,29 @@ def test_conversion_matches_the_expected_inventory(name):
             yaml.safe_dump(got, f, sort_keys=False, width=110)
     with open(path) as f:
         assert got == yaml.safe_load(f)
+
+
+def test_explicit_file_nulls_are_not_set():
+    """`nebari init --explicit` writes users/groups: null on each profile, the other providers' sections as null,
+    acme_server under a self-signed certificate and profile_options: {}: all "not set", none reported."""
+    result = convert(load("explicit-aws.yaml"))
+    assert [p["name"] for p in result.variables["nebari_profiles"]["jupyterlab"]] == ["small-instance",
+                                                                                      "medium-instance"]
+    assert result.unmapped and not [u["key"] for u in result.unmapped if u["key"].split(".")[0] in (
+        "profiles", "certificate", "local", "existing", "google_cloud_platform", "azure")]
+
+
+@pytest.mark.parametrize("section, provider, key", [
+    ("amazon_web_services", "eks", "nebari_eks"), ("google_cloud_platform", "gke", "nebari_gke"),
+    ("azure", "aks", "nebari_aks"), ("existing", "existing", "nebari_existing_kubeconfig")])
+def test_provider_is_inferred_from_its_section(section, provider, key):
+    """Without provider, Classic takes the provider whose section is set (nebari init writes no provider key)."""
+    config = {"nebari_version": "2025.10.1", "project_name": "test", "domain": "test.example.com",
+              section: {"region": "us-east-1", "kubernetes_version": "1.31"} if section != "existing" else
+              {"kube_context": "test"}}
+    v = convert(config).variables
+    assert v["nebari_cluster_provider"] == provider
+    if provider in ("eks", "gke", "aks"):
+        assert v[key]["cluster"] == "test-dev"
+    assert convert({"nebari_version": "2025.10.1", "project_name": "test", "domain": "test.example.com",
+                    "local": None, section: None}).variables["nebari_cluster_provider"] == "existing"

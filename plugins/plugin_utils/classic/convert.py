@@ -113,10 +113,7 @@ class _Converter:
     # --- the walk -------------------------------------------------------------------------------------------------
     def run(self, users, user_groups, user_notes):
         self.version()
-        provider = self.get("provider", "local")
-        if provider not in PROVIDERS:
-            raise ClassicError("provider", "%r is not a provider of Nebari Classic the importer knows (%s)"
-                               % (provider, ", ".join(PROVIDERS)))
+        provider = self.provider()
         v = self.out.variables
         v["nebari_cluster_provider"] = PROVIDERS[provider]
         project = self.get("project_name")
@@ -169,6 +166,28 @@ class _Converter:
                                "upgrade -c nebari-config.yaml` with a newer Nebari Classic first"
                                % (version, ".".join(map(str, OLDEST))))
 
+    def provider(self):
+        """provider, or as Classic infers it without one: from the one provider section set (none: local)."""
+        present = [name for name, section in SECTIONS.items() if self.config.get(section)]
+        provider = self.get("provider")
+        if provider is None:
+            if len(present) > 1:
+                raise ClassicError("provider", "is not set and several providers' sections are (%s): Classic refuses "
+                                   "this (Multiple providers set); set provider" % ", ".join(SECTIONS[p] for p in present))
+            provider = present[0] if present else "local"
+            self.out.notes.append("provider is not set: %s, as Classic infers it from the section%s" % (
+                provider, " %s" % SECTIONS[provider] if present else "s (none set: local)"))
+        if provider not in PROVIDERS:
+            raise ClassicError("provider", "%r is not a provider of Nebari Classic the importer knows (%s)"
+                               % (provider, ", ".join(PROVIDERS)))
+        for name, section in SECTIONS.items():
+            if name != provider and section in self.config:
+                if not self.config[section]:
+                    self.get(section)  # `nebari init --explicit` writes the other providers' sections as null
+                else:
+                    self.skip(section, "the section of provider %s; the file's provider is %s" % (name, provider))
+        return provider
+
     def tls(self):
         certificate = self.peek("certificate") or {"type": "self-signed"}
         kind = certificate.get("type", "self-signed") if isinstance(certificate, dict) else certificate
@@ -191,7 +210,7 @@ class _Converter:
             if not certificate.get("secret_name"):
                 raise ClassicError("certificate.secret_name", "is required with type existing")
             tls["secret_name"] = certificate["secret_name"]
-        for key in ("type", "acme_email", "secret_name"):
+        for key in ("type", "acme_email", "secret_name", "acme_server"):  # acme_server: set even when self-signed
             self.get("certificate." + key)
         if certificate.get("acme_challenge_type", "tls") == "tls":
             self.get("certificate.acme_challenge_type")
