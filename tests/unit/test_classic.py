@@ -195,3 +195,18 @@ def test_provider_is_inferred_from_its_section(section, provider, key):
         assert v[key]["cluster"] == "test-dev"
     assert convert({"nebari_version": "2025.10.1", "project_name": "test", "domain": "test.example.com",
                     "local": None, section: None}).variables["nebari_cluster_provider"] == "existing"
+
+
+SECRETS = ["UrlSecret0001", "CamelApiKey0001", "CamelSecretKey0001", "CamelAccessToken0001", 314159265, 2718281828,
+           "EnvApiKey0001", "EnvSecretAccessKey0001", "ListToken0001"]
+
+
+def test_secrets_anywhere_go_to_the_vault():
+    """camelCase keys, numbers, a profile's environment, credentials in a URL, a token in a list: all vaulted."""
+    result = convert(load("secrets-aws.yaml"))
+    plain = yaml.safe_dump([result.variables, result.unmapped, result.notes])
+    for secret in SECRETS:
+        assert str(secret) not in plain, secret
+        assert secret in result.secrets.values() or "s3://AKIAURLKEY0001:%s@us-east-1" % secret in \
+            result.secrets.values(), secret
+    assert "vim" in plain

@@ -33,7 +33,12 @@ POOL_LABELS = {"aws": ("eks.amazonaws.com/nodegroup", "dedicated"), "gcp": ("clo
 TLS = {"self-signed": "selfsigned", "lets-encrypt": "letsencrypt", "existing": "existing"}
 SAFE = set(string.ascii_letters + string.digits) - {"a"}
 NODE_GROUP = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-SECRET_KEY = re.compile(r"(password|secret|token|private_?key|access_?key|credential)", re.I)
+SECRET_KEY = re.compile(r"(password|passwd|secret|token|private_?key|access_?key|api_?key|credential)", re.I)
+# a number under a secret-looking key that is a setting, not a secret (token_ttl, password_min_length)
+NOT_SECRET_NUMBER = re.compile(r"(ttl|expir|length|size|timeout|seconds|minutes|hours|days|age|port|count|max|min|"
+                               r"lifetime|limit|interval|retries|version)", re.I)
+# a URL with a password in it: s3://KEY:SECRET@region (Loki's storage, the docs' monitoring page)
+URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s:]+:[^/@\s]+@", re.I)
 MISSING = object()
 
 
@@ -90,23 +95,24 @@ class _Converter:
         return self.peek(key, MISSING) is not MISSING
 
     def _keep_secrets(self, key, value):
-        """Secrets inside an unmapped key go to the vault file (named after their key), not into plain vars."""
-        if isinstance(value, dict):
-            for k, v in value.items():
-                self._keep_secrets("%s.%s" % (key, k), v)
-        elif isinstance(value, str) and value and is_secret_key(key.rsplit(".", 1)[-1]):
-            self.out.secrets[vault_name("classic_" + key)] = value
+        """Secrets inside an unmapped key (in lists too) go to the vault file, named after their key."""
+        self.vaulted(value, "classic_" + key, key.rsplit(".", 1)[-1], note=False)
 
-    def vaulted(self, value, path, key=""):
-        """value with every secret-looking string moved into the vault file and replaced by its reference."""
+    def vaulted(self, value, path, key="", note=True):
+        """value with every secret (is_secret) moved into the vault file and replaced by its reference; in a
+        Kubernetes env list, {name: API_TOKEN, value: ...} is a secret named by its name."""
         if isinstance(value, dict):
-            return dict((k, self.vaulted(v, "%s_%s" % (path, k), str(k))) for k, v in value.items())
+            if set(value) == {"name", "value"} and isinstance(value["name"], str):
+                return dict(value, value=self.vaulted(value["value"], "%s_%s" % (path, value["name"]),
+                                                      value["name"], note))
+            return dict((k, self.vaulted(v, "%s_%s" % (path, k), str(k), note)) for k, v in value.items())
         if isinstance(value, list):
-            return [self.vaulted(v, "%s_%d" % (path, i), key) for i, v in enumerate(value)]
-        if isinstance(value, str) and value and "{{" not in value and is_secret_key(key):
+            return [self.vaulted(v, "%s_%d" % (path, i), key, note) for i, v in enumerate(value)]
+        if is_secret(key, value):
             var = vault_name(path)
             self.out.secrets[var] = value
-            self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
+            if note:
+                self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
             return "{{ %s }}" % var
         return value
 
@@ -136,6 +142,12 @@ class _Converter:
             "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", defaults.profiles("dask_worker")),
                                                 node_groups, "profiles.dask_worker", pool_label),
         }
+        for kind, entries in v["nebari_profiles"].items():  # a profile's environment may hold tokens
+            for profile in entries:
+                for field in ("kubespawner_override", "options"):
+                    if field in profile:
+                        profile[field] = self.vaulted(profile[field], "profile_%s_%s_%s" % (
+                            kind, profile["name"], field))
         if provider in ("local", "existing") and any(g.get("gpu") for g in node_groups.values()):
             v["nebari_gpu_plugin"] = "none"
             gpu_groups = ", ".join(n for n, g in node_groups.items() if g.get("gpu"))
@@ -410,6 +422,15 @@ class _Converter:
 def vault_name(path):
     """The vault variable a secret found at path is kept in: vault_<path in lower case, _ between the words>."""
     return "vault_" + re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+
+
+def is_secret(key, value):
+    """A value to keep in the vault: a string or a number under a secret-looking key, or a URL with a password."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value) and "{{" not in value and (is_secret_key(key) or bool(URL_CREDENTIALS.match(value)))
+    return isinstance(value, (int, float)) and is_secret_key(key) and not NOT_SECRET_NUMBER.search(key)
 
 
 def is_secret_key(key):
