@@ -22,7 +22,8 @@ description:
     services' client secrets are derived from it (HMAC-SHA256), the same as the writer (playbook
     C(nebari.platform.import_classic)) writes to its vault file.
   - Bad input (not YAML, a provider it does not know, a Classic release older than 2024.1.1, a profile whose fields
-    contradict each other) fails the source with a message naming the key.
+    contradict each other) stops the run (exit code 4) with an error naming the key, not with a warning (Ansible would
+    otherwise let its yaml plugin read the file as an inventory without hosts).
 author:
   - nebari.platform maintainers (@nebari-dev)
 options:
@@ -61,7 +62,6 @@ users_file: users.json
 
 import os
 
-from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
@@ -71,6 +71,13 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.classic.source imp
 
 CLASSIC_NAMES = ("nebari-config.yaml", "nebari-config.yml")
 display = Display()
+
+
+def refuse(message):
+    """Stop the run: Ansible turns any exception of a plugin into a warning and tries the next plugin (the yaml
+    plugin then reads a Classic file as an empty inventory, and the run goes on with no hosts)."""
+    display.error("%s: %s" % (InventoryModule.NAME, message))
+    raise SystemExit(4)  # ansible's exit code of a parser error
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -97,7 +104,7 @@ class InventoryModule(BaseInventoryPlugin):
         try:
             conversion = load(config, users, separator, keys=("config_file", "users_file"))
         except ClassicError as e:
-            raise AnsibleParserError("%s: %s" % (config, e))
+            refuse("%s: %s" % (config, e))
         self.inventory.add_host("localhost")
         self.inventory.set_variable("localhost", "ansible_connection", "local")
         self.inventory.set_variable("localhost", "ansible_python_interpreter", "{{ ansible_playbook_python }}")

@@ -185,7 +185,8 @@ class _Converter:
         if provider is None:
             if len(present) > 1:
                 raise ClassicError("provider", "is not set and several providers' sections are (%s): Classic refuses "
-                                   "this (Multiple providers set); set provider" % ", ".join(SECTIONS[p] for p in present))
+                                   "this (Multiple providers set); set provider"
+                                   % ", ".join(SECTIONS[p] for p in present))
             provider = present[0] if present else "local"
             self.out.notes.append("provider is not set: %s, as Classic infers it from the section%s" % (
                 provider, " %s" % SECTIONS[provider] if present else "s (none set: local)"))
