@@ -63,14 +63,28 @@ users_file: users.json
 import os
 
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.template import trust_as_template
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.source import load
+from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import Template
 
 CLASSIC_NAMES = ("nebari-config.yaml", "nebari-config.yml")
 display = Display()
+
+
+def data(value):
+    """A value of the conversion as Ansible must see it: its own references (Template) are templated, everything
+    taken from the Classic file is data, never templated (Helm's {{ .Release.Name }} in a chart's values)."""
+    if isinstance(value, dict):
+        return dict((k, data(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [data(v) for v in value]
+    if isinstance(value, Template):
+        return trust_as_template(str(value))
+    return wrap_var(value)
 
 
 def refuse(message):
@@ -107,9 +121,10 @@ class InventoryModule(BaseInventoryPlugin):
             refuse("%s: %s" % (config, e))
         self.inventory.add_host("localhost")
         self.inventory.set_variable("localhost", "ansible_connection", "local")
-        self.inventory.set_variable("localhost", "ansible_python_interpreter", "{{ ansible_playbook_python }}")
+        self.inventory.set_variable("localhost", "ansible_python_interpreter",
+                                    trust_as_template("{{ ansible_playbook_python }}"))
         for name, value in conversion.variables.items():
-            self.inventory.set_variable("all", name, value)
+            self.inventory.set_variable("all", name, data(value))
         for name, value in conversion.secrets.items():
             if value is not None:
                 self.inventory.set_variable("all", name, wrap_var(value))

@@ -9,7 +9,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers
+from ansible_collections.nebari.platform.plugins.action.inventory_write import ActionModule
+from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers, inventory_files
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import users as classic_users
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.convert import convert, derive
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import REASONS
@@ -42,7 +43,7 @@ def test_every_key_is_mapped_or_reported(name):
     assert set(config) <= handled | reported
     assert result.variables["nebari_domain"] == config["domain"]
     assert result.secrets["vault_keycloak_admin_password"] == config["security"]["keycloak"]["initial_root_password"]
-    assert config["security"]["keycloak"]["initial_root_password"] not in yaml.safe_dump(result.variables)
+    assert config["security"]["keycloak"]["initial_root_password"] not in yaml.safe_dump(inventory_files.plain(result.variables))
 
 
 def test_aws_init_file():
@@ -73,7 +74,7 @@ def test_rich_gpu_profiles_land_on_the_gpu_node_group():
 
 def test_secrets_in_overrides_go_to_the_vault():
     result = convert(load("rich-aws-gpu.yaml"))
-    text = yaml.safe_dump(result.variables)
+    text = yaml.safe_dump(inventory_files.plain(result.variables))
     for name, value in result.secrets.items():
         if value:
             assert value not in text, name
@@ -166,7 +167,7 @@ def test_conversion_matches_the_expected_inventory(name):
         os.makedirs(EXPECTED, exist_ok=True)
         with open(path, "w") as f:
             f.write("---\n# convert(%s): what the importer makes of it (tests/unit/test_classic.py)\n" % name)
-            yaml.safe_dump(got, f, sort_keys=False, width=110)
+            yaml.safe_dump(inventory_files.plain(got), f, sort_keys=False, width=110)
     with open(path) as f:
         assert got == yaml.safe_load(f)
 
@@ -204,9 +205,25 @@ SECRETS = ["UrlSecret0001", "CamelApiKey0001", "CamelSecretKey0001", "CamelAcces
 def test_secrets_anywhere_go_to_the_vault():
     """camelCase keys, numbers, a profile's environment, credentials in a URL, a token in a list: all vaulted."""
     result = convert(load("secrets-aws.yaml"))
-    plain = yaml.safe_dump([result.variables, result.unmapped, result.notes])
+    text = yaml.safe_dump(inventory_files.plain([result.variables, result.unmapped, result.notes]))
     for secret in SECRETS:
-        assert str(secret) not in plain, secret
+        assert str(secret) not in text, secret
         assert secret in result.secrets.values() or "s3://AKIAURLKEY0001:%s@us-east-1" % secret in \
             result.secrets.values(), secret
-    assert "vim" in plain
+    assert "vim" in text
+
+
+def test_helm_templates_are_written_unsafe_and_references_stay_templates():
+    """{{ .Release.Name }} in values is Helm's: the writer tags it !unsafe; its own vault references stay templates."""
+    variables, dummy, secrets, dummy, dummy = ActionModule._model(None, {
+        "source": "classic", "classic_config": os.path.join(CONFIGS, "templates-existing.yaml"),
+        "classic_users": None, "group_separator": ";"})
+    files = inventory_files.group_vars(variables, "header")
+    assert "fullnameOverride: !unsafe '{{ .Release.Name }}-mlflow'" in files["group_vars/all/stack.yml"]
+    assert "RELEASE: !unsafe '{{ .Release.Name }}'" in files["group_vars/all/stack.yml"]
+    assert "password: '{{ vault_mlflow_auth_password }}'" in files["group_vars/all/stack.yml"]
+    assert "!unsafe" not in files["group_vars/all/secrets.yml"] and "{{ vault_" in files["group_vars/all/secrets.yml"]
+    # a secret with a template inside is unsafe in the vault file too, and reads back as it was
+    vault = inventory_files.vault_text(secrets)
+    assert "vault_mlflow_auth_password: !unsafe '{%raw%}p4ss{%endraw%}'" in vault
+    assert inventory_files.load(vault) == secrets

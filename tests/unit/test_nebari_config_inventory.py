@@ -18,14 +18,15 @@ ENABLED = "nebari.platform.nebari_config, host_list, script, auto, yaml, ini, to
 
 @pytest.fixture
 def inventory(tmp_path):
-    """inventory(fixture name): ansible-inventory --list on the fixture copied to <tmp>/nebari-config.yaml."""
-    def run(name):
+    """inventory(fixture name, command): the command (ansible-inventory --list) on the fixture copied to
+    <tmp>/nebari-config.yaml."""
+    def run(name, command=("ansible-inventory", "--list")):
         shutil.copy(os.path.join(CONFIGS, name), str(tmp_path / "nebari-config.yaml"))
         (tmp_path / "ansible.cfg").write_text("[inventory]\nenable_plugins = %s\n" % ENABLED)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=str(tmp_path / ".ansible"),
                    ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), NO_COLOR="1")
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", "nebari-config.yaml",
-                   "--list"]
+        command = [os.path.join(os.path.dirname(sys.executable), command[0]), "-i", "nebari-config.yaml"] + \
+            list(command[1:])
         return subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
     return run
 
@@ -39,3 +40,11 @@ def test_a_classic_file_is_the_inventory_and_a_refused_one_fails_naming_the_key(
     refused = inventory(os.path.join("bad", "unknown-provider.yaml"))
     assert refused.returncode != 0
     assert "provider: 'do' is not a provider" in refused.stderr, refused.stderr
+
+
+def test_classic_values_are_data_and_the_references_templates(inventory):
+    """Helm's {{ .Release.Name }} in values reaches the play as it is; the vault references resolve."""
+    done = inventory("templates-existing.yaml", ("ansible", "localhost", "-m", "debug", "-a", "msg={{ "
+                     "nebari_keycloak_admin_password }}|{{ nebari_extra_releases[0]['values']['fullnameOverride'] }}"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"msg": "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9|{{ .Release.Name }}-mlflow"' in done.stdout, done.stdout

@@ -20,7 +20,7 @@ import string
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import defaults, profiles
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import AUTH_REASON, CLUSTER, REASONS
-from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import service_secrets
+from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import reference, service_secrets
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
 OLDEST = (2024, 1, 1)
@@ -113,7 +113,7 @@ class _Converter:
             self.out.secrets[var] = value
             if note:
                 self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
-            return "{{ %s }}" % var
+            return reference(var)
         return value
 
     # --- the walk -------------------------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ class _Converter:
         v, secrets = self.out.variables, self.out.secrets
         password = self.get("security.keycloak.initial_root_password")
         v["nebari_keycloak_admin_username"] = "root"
-        v["nebari_keycloak_admin_password"] = "{{ vault_keycloak_admin_password }}"
+        v["nebari_keycloak_admin_password"] = reference("vault_keycloak_admin_password")
         secrets["vault_keycloak_admin_password"] = password or None
         if not password:
             self.out.notes.append("security.keycloak.initial_root_password is not in the file: put Keycloak's root "
