@@ -120,8 +120,8 @@ class ActionModule(ActionBase):
         if not config_path:
             raise ClassicError("classic_config", "required: the path of nebari-config.yaml")
         conversion = load(config_path, args.get("classic_users"), args["group_separator"])
-        report = report_text(conversion, os.path.basename(config_path))
-        origin = "imported from Nebari Classic's %s" % os.path.basename(config_path)
+        report = report_text(conversion)
+        origin = "imported from Nebari Classic's nebari-config.yaml"  # not the file's name: a renamed copy is the same
         # Classic's values are data: a Helm template in them ({{ .Release.Name }}) is written with !unsafe
         variables = inventory_files.untemplated(conversion.variables)
         return variables, {}, dict(conversion.secrets), {"IMPORT-REPORT.md": report}, {

@@ -43,7 +43,8 @@ def test_every_key_is_mapped_or_reported(name):
     assert set(config) <= handled | reported
     assert result.variables["nebari_domain"] == config["domain"]
     assert result.secrets["vault_keycloak_admin_password"] == config["security"]["keycloak"]["initial_root_password"]
-    assert config["security"]["keycloak"]["initial_root_password"] not in yaml.safe_dump(inventory_files.plain(result.variables))
+    password = config["security"]["keycloak"]["initial_root_password"]
+    assert password not in yaml.safe_dump(inventory_files.plain(result.variables))
 
 
 def test_aws_init_file():
@@ -227,3 +228,15 @@ def test_helm_templates_are_written_unsafe_and_references_stay_templates():
     vault = inventory_files.vault_text(secrets)
     assert "vault_mlflow_auth_password: !unsafe '{%raw%}p4ss{%endraw%}'" in vault
     assert inventory_files.load(vault) == secrets
+
+
+def test_the_written_files_do_not_depend_on_the_input_file_name(tmp_path):
+    """Importing a renamed copy writes the same files (the header once named the input file)."""
+    models = []
+    for name in ("nebari-config.yaml", "prod-copy.yml"):
+        with open(os.path.join(CONFIGS, "init-aws.yaml")) as f:
+            (tmp_path / name).write_text(f.read())
+        models.append(ActionModule._model(None, {"source": "classic", "classic_config": str(tmp_path / name),
+                                                 "classic_users": None, "group_separator": ";"}))
+    assert models[0][3] == models[1][3]  # IMPORT-REPORT.md
+    assert models[0][4]["origin"] == models[1][4]["origin"]  # the header of every file, README.md
