@@ -240,3 +240,10 @@ def test_the_written_files_do_not_depend_on_the_input_file_name(tmp_path):
                                                  "classic_users": None, "group_separator": ";"}))
     assert models[0][3] == models[1][3]  # IMPORT-REPORT.md
     assert models[0][4]["origin"] == models[1][4]["origin"]  # the header of every file, README.md
+
+
+def test_azure_resource_group_is_not_escaped():
+    """Classic escapes the project name in the AKS cluster's name only; the resource group is <project>-<namespace>."""
+    aks = convert({"provider": "azure", "nebari_version": "2025.10.1", "project_name": "azure-test",
+                   "domain": "test.example.com", "azure": {"region": "eastus"}}).variables["nebari_aks"]
+    assert aks == {"cluster": "a61zurea2Dtest-dev", "resource_group": "azure-test-dev"}

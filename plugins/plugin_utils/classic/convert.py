@@ -133,7 +133,7 @@ class _Converter:
                                "needs the DNS name users reach Nebari at; add domain to the file")
         v["nebari_domain"] = domain
         v["nebari_tls"] = self.tls()
-        node_groups = self.cluster(provider, "%s-%s" % (_escaped(project, provider), namespace))
+        node_groups = self.cluster(provider, project, namespace)
         v["nebari_node_groups"] = node_groups
         pool_label = POOL_LABELS.get(provider, ())
         v["nebari_profiles"] = {
@@ -231,8 +231,9 @@ class _Converter:
                   "challenge needs your own issuer and a certificate of type existing")
         return tls
 
-    def cluster(self, provider, cluster):
+    def cluster(self, provider, project, namespace):
         """The provider's section -> how the collection reaches the cluster; its node groups -> nebari_node_groups."""
+        cluster = "%s-%s" % (_escaped(project, provider), namespace)
         section = SECTIONS[provider]
         settings = self.peek(section) or {}
         v = self.out.variables
@@ -264,7 +265,10 @@ class _Converter:
             for key in ("project", "region"):
                 self.get("%s.%s" % (section, key))
         else:
-            v["nebari_aks"] = {"cluster": cluster, "resource_group": settings.get("resource_group_name") or cluster}
+            # Classic escapes the project name in the AKS cluster's name, not in the resource group's
+            # (utils.construct_azure_resource_group_name: <project_name>-<namespace>)
+            v["nebari_aks"] = {"cluster": cluster, "resource_group": settings.get("resource_group_name")
+                               or "%s-%s" % (project, namespace)}
             self.get(section + ".resource_group_name")
         for key in settings:
             if key != "node_groups":
