@@ -247,3 +247,16 @@ def test_azure_resource_group_is_not_escaped():
     aks = convert({"provider": "azure", "nebari_version": "2025.10.1", "project_name": "azure-test",
                    "domain": "test.example.com", "azure": {"region": "eastus"}}).variables["nebari_aks"]
     assert aks == {"cluster": "a61zurea2Dtest-dev", "resource_group": "azure-test-dev"}
+
+
+@pytest.mark.parametrize("instance", ["a2-highgpu-1g", "a3-highgpu-8g", "g2-standard-4"])
+def test_gcp_machine_types_with_gpus_are_gpu_node_groups(instance):
+    """The docs' A100 example: an a2 machine carries its GPUs without guest_accelerators."""
+    v = convert({"provider": "gcp", "nebari_version": "2025.10.1", "project_name": "test", "domain": "t.example.com",
+                 "google_cloud_platform": {"project": "p", "region": "us-central1", "node_groups": {
+                     "gpu-ampere-a100-x1": {"instance": instance, "min_nodes": 0, "max_nodes": 1}}},
+                 "profiles": {"jupyterlab": [{"display_name": "A100 GPU Instance 1x", "kubespawner_override": {
+                     "cpu_limit": 12, "mem_limit": "80G", "extra_resource_limits": {"nvidia.com/gpu": 1},
+                     "node_selector": {"cloud.google.com/gke-nodepool": "gpu-ampere-a100-x1"}}}]}}).variables
+    assert v["nebari_node_groups"]["gpu-ampere-a100-x1"]["gpu"] is True
+    assert v["nebari_profiles"]["jupyterlab"][0]["node_group"] == "gpu-ampere-a100-x1"

@@ -30,6 +30,7 @@ SECTIONS = {"local": "local", "existing": "existing", "aws": "amazon_web_service
 # the node label each cloud gives a node of pool <name>: Classic's profiles select cloud node groups with it
 POOL_LABELS = {"aws": ("eks.amazonaws.com/nodegroup", "dedicated"), "gcp": ("cloud.google.com/gke-nodepool",),
                "azure": ("azure-node-pool",)}
+GPU_INSTANCES = {"azure": re.compile(r"^Standard_N"), "gcp": re.compile(r"^(a2|a3|a4|g2|g4)-")}
 TLS = {"self-signed": "selfsigned", "lets-encrypt": "letsencrypt", "existing": "existing"}
 SAFE = set(string.ascii_letters + string.digits) - {"a"}
 NODE_GROUP = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -286,8 +287,7 @@ class _Converter:
                 taints = ["dedicated=nebari:NoSchedule"]  # Classic's default taint of every other group
             if taints:
                 entry["taints"] = [_taint(t, "%s.taints" % where) for t in taints]
-            if group.get("gpu") or group.get("guest_accelerators") or (
-                    provider == "azure" and re.match(r"^Standard_N", str(group.get("instance", "")))):
+            if group.get("gpu") or group.get("guest_accelerators") or _gpu_instance(provider, group.get("instance")):
                 entry["gpu"] = True
             if group.get("labels"):
                 entry["labels"].update(dict((k, str(x)) for k, x in group["labels"].items()))
@@ -459,6 +459,12 @@ def _escaped(project, provider):
     if provider == "aws" and project.startswith("aws"):
         return "a" + project
     return project
+
+
+def _gpu_instance(provider, instance):
+    """A machine type that carries NVIDIA GPUs of its own: Azure's N series, GCP's accelerator-optimized a2 (A100),
+    a3 (H100, H200), a4 (B200) and g2 (L4), g4 (RTX PRO 6000), which need no guest_accelerators."""
+    return bool(GPU_INSTANCES.get(provider) and GPU_INSTANCES[provider].match(str(instance or "")))
 
 
 def _group_name(name, where):
