@@ -260,3 +260,32 @@ def test_gcp_machine_types_with_gpus_are_gpu_node_groups(instance):
                      "node_selector": {"cloud.google.com/gke-nodepool": "gpu-ampere-a100-x1"}}}]}}).variables
     assert v["nebari_node_groups"]["gpu-ampere-a100-x1"]["gpu"] is True
     assert v["nebari_profiles"]["jupyterlab"][0]["node_group"] == "gpu-ampere-a100-x1"
+
+
+def minimal(**changes):
+    config = {"provider": "existing", "nebari_version": "2025.10.1", "project_name": "test",
+              "domain": "test.example.com"}
+    config.update(changes)
+    return config
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"project_name": "1test"}, "project_name"),
+    ({"project_name": "test-"}, "project_name"),
+    ({"project_name": "averyverylongname"}, "project_name"),  # 17 characters
+    ({"namespace": "dev-"}, "namespace"),
+    ({"security": {"authentication": {"type": "custom"}}}, "security.authentication.type"),
+])
+def test_what_classic_refuses_is_refused(changes, key):
+    with pytest.raises(ClassicError) as error:
+        convert(minimal(**changes))
+    assert error.value.key == key
+
+
+def test_a_file_without_nebari_version_is_the_newest_release():
+    """Classic fills in its own version; the importer takes the newest it knows, and says so."""
+    config = minimal()
+    del config["nebari_version"]
+    result = convert(config)
+    assert any(n.startswith("nebari_version is not set: taken as 2026.3.1") for n in result.notes), result.notes
+    assert "nebari-dask==2026.3.1" in result.variables["nebari_environments"][0]["dependencies"]

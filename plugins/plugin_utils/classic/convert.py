@@ -24,6 +24,11 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files im
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
 OLDEST = (2024, 1, 1)
+NEWEST = "2026.3.1"
+# project_name and namespace as Classic accepts them (schema.namestr_regex; project_name_convention: 16 at most)
+NAME = re.compile(r"^[A-Za-z][A-Za-z\-_]*[A-Za-z]$")
+MAX_PROJECT_NAME = 16
+AUTHENTICATION = ("password", "GitHub", "Auth0")  # Classic's AuthenticationEnum
 PROVIDERS = {"local": "existing", "existing": "existing", "aws": "eks", "gcp": "gke", "azure": "aks"}
 SECTIONS = {"local": "local", "existing": "existing", "aws": "amazon_web_services", "gcp": "google_cloud_platform",
             "azure": "azure"}
@@ -127,6 +132,8 @@ class _Converter:
         if not (isinstance(project, str) and project):
             raise ClassicError("project_name", "is required (Classic names the cluster <project_name>-<namespace>)")
         namespace = self.get("namespace", "dev")
+        _name(project, "project_name", MAX_PROJECT_NAME)
+        _name(namespace, "namespace")
         v["nebari_namespace"] = namespace
         domain = self.get("domain")
         if not (isinstance(domain, str) and domain):
@@ -166,7 +173,13 @@ class _Converter:
         return self.out
 
     def version(self):
+        """Check nebari_version; without one, the newest release the importer knows, as Classic filled in its own."""
         version = self.get("nebari_version")
+        if version is None and "qhub_version" not in self.config:
+            version = NEWEST
+            self.out.notes.append("nebari_version is not set: taken as %s, the newest Classic release the importer "
+                                  "knows (Classic filled in the version of the nebari that read the file)" % NEWEST)
+        self.nebari_version = str(version)
         if "qhub_version" in self.config:
             raise ClassicError("qhub_version", "this is a QHub configuration, older than the importer knows: run "
                                "`nebari upgrade -c nebari-config.yaml` with Nebari Classic 2024.1.1 or later first")
@@ -361,7 +374,7 @@ class _Converter:
 
     def environments(self):
         namespace = self.get("conda_store.default_namespace") or "nebari-git"
-        environments = self.get("environments", defaults.environments(self.config.get("nebari_version"))) or {}
+        environments = self.get("environments", defaults.environments(self.nebari_version)) or {}
         if not isinstance(environments, dict):
             raise ClassicError("environments", "must be a mapping of environment files, such as "
                                "environment-dask.yaml: {name, channels, dependencies}")
@@ -393,6 +406,9 @@ class _Converter:
         v.update(references)
         secrets.update(values)
         auth = self.peek("security.authentication.type", "password")
+        if auth not in AUTHENTICATION:
+            raise ClassicError("security.authentication.type", "%r is not a sign-in of Nebari Classic (%s)"
+                               % (auth, ", ".join(AUTHENTICATION)))
         if auth == "password":
             self.get("security.authentication.type")
         else:
@@ -465,6 +481,14 @@ def _gpu_instance(provider, instance):
     """A machine type that carries NVIDIA GPUs of its own: Azure's N series, GCP's accelerator-optimized a2 (A100),
     a3 (H100, H200), a4 (B200) and g2 (L4), g4 (RTX PRO 6000), which need no guest_accelerators."""
     return bool(GPU_INSTANCES.get(provider) and GPU_INSTANCES[provider].match(str(instance or "")))
+
+
+def _name(name, key, longest=None):
+    if not (isinstance(name, str) and NAME.match(name)):
+        raise ClassicError(key, "%r is not a name Classic accepts: letters, '-' and '_', beginning and ending with a "
+                           "letter" % (name,))
+    if longest and len(name) > longest:
+        raise ClassicError(key, "%r is longer than the %d characters Classic accepts" % (name, longest))
 
 
 def _group_name(name, where):
