@@ -150,12 +150,11 @@ class _Converter:
             "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", defaults.profiles("dask_worker")),
                                                 node_groups, "profiles.dask_worker", pool_label),
         }
-        for kind, entries in v["nebari_profiles"].items():  # a profile's environment may hold tokens
-            for profile in entries:
-                for field in ("kubespawner_override", "options"):
-                    if field in profile:
-                        profile[field] = self.vaulted(profile[field], "profile_%s_%s_%s" % (
-                            kind, profile["name"], field))
+        for kind, field in (("jupyterlab", "kubespawner_override"), ("dask_worker", "options")):
+            for profile in v["nebari_profiles"][kind]:  # a profile's environment may hold tokens
+                if field in profile:
+                    profile[field] = self.vaulted(profile[field], "%s_%s" % (
+                        "profile" if kind == "jupyterlab" else "worker", profile["name"]))
         if provider in ("local", "existing") and any(g.get("gpu") for g in node_groups.values()):
             v["nebari_gpu_plugin"] = "none"
             gpu_groups = ", ".join(n for n, g in node_groups.items() if g.get("gpu"))
