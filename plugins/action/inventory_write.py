@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import secrets as random_secrets
 
-import yaml
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.parsing.vault import VaultLib, VaultSecret
@@ -122,9 +120,11 @@ class ActionModule(ActionBase):
         if not config_path:
             raise ClassicError("classic_config", "required: the path of nebari-config.yaml")
         conversion = load(config_path, args.get("classic_users"), args["group_separator"])
-        report = report_text(conversion, os.path.basename(config_path))
-        origin = "imported from Nebari Classic's %s" % os.path.basename(config_path)
-        return conversion.variables, {}, dict(conversion.secrets), {"IMPORT-REPORT.md": report}, {
+        report = report_text(conversion)
+        origin = "imported from Nebari Classic's nebari-config.yaml"  # not the file's name: a renamed copy is the same
+        # Classic's values are data: a Helm template in them ({{ .Release.Name }}) is written with !unsafe
+        variables = inventory_files.untemplated(conversion.variables)
+        return variables, {}, dict(conversion.secrets), {"IMPORT-REPORT.md": report}, {
             "origin": origin, "provider": conversion.variables["nebari_cluster_provider"],
             "domain": conversion.variables["nebari_domain"], "unmapped": conversion.unmapped,
             "notes": conversion.notes}
@@ -149,7 +149,7 @@ class ActionModule(ActionBase):
             plain = vault.decrypt(data)
         except AnsibleError as e:
             raise AnsibleError("%s cannot be decrypted with vault_password_file (%s): nothing written" % (path, e))
-        return dict((yaml.safe_load(plain) or {}).items())
+        return dict((inventory_files.load(plain) or {}).items())
 
 
 def _write(path, data, mode):

@@ -22,7 +22,8 @@ description:
     services' client secrets are derived from it (HMAC-SHA256), the same as the writer (playbook
     C(nebari.platform.import_classic)) writes to its vault file.
   - Bad input (not YAML, a provider it does not know, a Classic release older than 2024.1.1, a profile whose fields
-    contradict each other) fails the source with a message naming the key.
+    contradict each other) stops the run (exit code 4) with an error naming the key, not with a warning (Ansible would
+    otherwise let its yaml plugin read the file as an inventory without hosts).
 author:
   - nebari.platform maintainers (@nebari-dev)
 options:
@@ -61,16 +62,36 @@ users_file: users.json
 
 import os
 
-from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.template import trust_as_template
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.source import load
+from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import Template
 
 CLASSIC_NAMES = ("nebari-config.yaml", "nebari-config.yml")
 display = Display()
+
+
+def data(value):
+    """A value of the conversion as Ansible must see it: its own references (Template) are templated, everything
+    taken from the Classic file is data, never templated (Helm's {{ .Release.Name }} in a chart's values)."""
+    if isinstance(value, dict):
+        return dict((k, data(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [data(v) for v in value]
+    if isinstance(value, Template):
+        return trust_as_template(str(value))
+    return wrap_var(value)
+
+
+def refuse(message):
+    """Stop the run: Ansible turns any exception of a plugin into a warning and tries the next plugin (the yaml
+    plugin then reads a Classic file as an empty inventory, and the run goes on with no hosts)."""
+    display.error("%s: %s" % (InventoryModule.NAME, message))
+    raise SystemExit(4)  # ansible's exit code of a parser error
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -97,12 +118,13 @@ class InventoryModule(BaseInventoryPlugin):
         try:
             conversion = load(config, users, separator, keys=("config_file", "users_file"))
         except ClassicError as e:
-            raise AnsibleParserError("%s: %s" % (config, e))
+            refuse("%s: %s" % (config, e))
         self.inventory.add_host("localhost")
         self.inventory.set_variable("localhost", "ansible_connection", "local")
-        self.inventory.set_variable("localhost", "ansible_python_interpreter", "{{ ansible_playbook_python }}")
+        self.inventory.set_variable("localhost", "ansible_python_interpreter",
+                                    trust_as_template("{{ ansible_playbook_python }}"))
         for name, value in conversion.variables.items():
-            self.inventory.set_variable("all", name, value)
+            self.inventory.set_variable("all", name, data(value))
         for name, value in conversion.secrets.items():
             if value is not None:
                 self.inventory.set_variable("all", name, wrap_var(value))

@@ -7,6 +7,7 @@ per layer, as in the sample inventories), the hosts file, the vault file's conte
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
 
@@ -40,11 +41,53 @@ kubeconfig
 """
 
 
+JINJA = re.compile(r"{{|{%|{#")
+
+
+class Template(str):
+    """A Jinja2 expression written on purpose (a reference to a vault_* secret): Ansible templates it."""
+
+
+class Unsafe(str):
+    """A value taken as it is (from a Classic file): written with !unsafe, never templated by Ansible."""
+
+
+def reference(name):
+    """The reference to variable name, such as a vault_* secret."""
+    return Template("{{ %s }}" % name)
+
+
+def untemplated(data):
+    """data with each string that Ansible would template, other than a Template, made Unsafe (Helm's
+    {{ .Release.Name }} in a chart's values is for Helm, not for Ansible)."""
+    if isinstance(data, dict):
+        return dict((k, untemplated(v)) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return [untemplated(v) for v in data]
+    if isinstance(data, str) and not isinstance(data, Template) and JINJA.search(data):
+        return Unsafe(data)
+    return data
+
+
+class _Loader(yaml.SafeLoader):
+    """Reads back what the writer writes: !unsafe strings as Unsafe."""
+
+
+_Loader.add_constructor("!unsafe", lambda loader, node: Unsafe(loader.construct_scalar(node)))
+
+
+def load(text):
+    return yaml.load(text, Loader=_Loader)
+
+
 class _Dumper(yaml.SafeDumper):
     """Block style, lists indented under their key, long strings kept on one line."""
 
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
+
+
+_Dumper.add_representer(Unsafe, lambda dumper, value: dumper.represent_scalar("!unsafe", str(value), style="'"))
 
 
 def plain(data):
@@ -55,6 +98,8 @@ def plain(data):
         return [plain(v) for v in data]
     if isinstance(data, bool) or data is None:
         return data
+    if isinstance(data, Unsafe):
+        return Unsafe(data)
     for kind in (str, int, float):
         if isinstance(data, kind):
             return kind(data)
@@ -88,7 +133,7 @@ def group_vars(variables, header):
 def hosts_file(groups, header):
     """hosts.yml: the controller (localhost) and, for k3s, k3s_servers and k3s_agents with their node groups."""
     inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                 "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}
+                                                 "ansible_python_interpreter": reference("ansible_playbook_python")}}}}
     if groups.get("vars"):
         inventory["all"]["vars"] = groups["vars"]
     children = dict((name, {"hosts": hosts}) for name, hosts in groups.items() if name != "vars" and hosts)
@@ -99,6 +144,8 @@ def hosts_file(groups, header):
 
 
 def vault_text(secrets):
+    """The vault file's content; a secret that looks like a template is written with !unsafe."""
+    secrets = untemplated(secrets)
     return "---\n# Secrets (vault_*), referenced from secrets.yml; this file stays encrypted with ansible-vault.\n" + \
         dump(dict(sorted(secrets.items())))
 
@@ -114,9 +161,9 @@ def service_secrets(make):
     """The services' secrets of the inventory contract: (references for secrets.yml, {vault_* name: make(purpose)})
     for the conda-store token and each Keycloak client's secret; make returns a value, or None to generate one."""
     clients = oidc_clients()
-    references = {"nebari_conda_store_token": "{{ vault_conda_store_token }}",
+    references = {"nebari_conda_store_token": reference("vault_conda_store_token"),
                   "nebari_keycloak_client_secrets": dict(
-                      (client, "{{ vault_%s_client_secret }}" % client.replace("-", "_")) for client in clients)}
+                      (client, reference("vault_%s_client_secret" % client.replace("-", "_"))) for client in clients)}
     values = {"vault_conda_store_token": make("conda-store-token")}
     values.update(("vault_%s_client_secret" % client.replace("-", "_"), make("client:" + client))
                   for client in clients)

@@ -9,7 +9,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers
+from ansible_collections.nebari.platform.plugins.action.inventory_write import ActionModule
+from ansible_collections.nebari.platform.plugins.plugin_utils import init_answers, inventory_files
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import users as classic_users
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.convert import convert, derive
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import REASONS
@@ -42,7 +43,8 @@ def test_every_key_is_mapped_or_reported(name):
     assert set(config) <= handled | reported
     assert result.variables["nebari_domain"] == config["domain"]
     assert result.secrets["vault_keycloak_admin_password"] == config["security"]["keycloak"]["initial_root_password"]
-    assert config["security"]["keycloak"]["initial_root_password"] not in yaml.safe_dump(result.variables)
+    password = config["security"]["keycloak"]["initial_root_password"]
+    assert password not in yaml.safe_dump(inventory_files.plain(result.variables))
 
 
 def test_aws_init_file():
@@ -73,7 +75,7 @@ def test_rich_gpu_profiles_land_on_the_gpu_node_group():
 
 def test_secrets_in_overrides_go_to_the_vault():
     result = convert(load("rich-aws-gpu.yaml"))
-    text = yaml.safe_dump(result.variables)
+    text = yaml.safe_dump(inventory_files.plain(result.variables))
     for name, value in result.secrets.items():
         if value:
             assert value not in text, name
@@ -99,6 +101,7 @@ def test_existing_gpu_profile_makes_a_gpu_node_group_and_access_is_reported():
     ("contradicting-profile.yaml", "profiles.jupyterlab[0].kubespawner_override.cpu_guarantee"),
     ("users-without-yaml-access.yaml", "profiles.jupyterlab[0]"),
     ("qhub.yaml", "qhub_version"),
+    ("multiple-providers.yaml", "provider"),
 ])
 def test_bad_files_name_the_key(name, key):
     with pytest.raises(ClassicError) as error:
@@ -165,6 +168,124 @@ def test_conversion_matches_the_expected_inventory(name):
         os.makedirs(EXPECTED, exist_ok=True)
         with open(path, "w") as f:
             f.write("---\n# convert(%s): what the importer makes of it (tests/unit/test_classic.py)\n" % name)
-            yaml.safe_dump(got, f, sort_keys=False, width=110)
+            yaml.safe_dump(inventory_files.plain(got), f, sort_keys=False, width=110)
     with open(path) as f:
         assert got == yaml.safe_load(f)
+
+
+def test_explicit_file_nulls_are_not_set():
+    """`nebari init --explicit` writes users/groups: null on each profile, the other providers' sections as null,
+    acme_server under a self-signed certificate and profile_options: {}: all "not set", none reported."""
+    result = convert(load("explicit-aws.yaml"))
+    assert [p["name"] for p in result.variables["nebari_profiles"]["jupyterlab"]] == ["small-instance",
+                                                                                      "medium-instance"]
+    assert result.unmapped and not [u["key"] for u in result.unmapped if u["key"].split(".")[0] in (
+        "profiles", "certificate", "local", "existing", "google_cloud_platform", "azure")]
+
+
+@pytest.mark.parametrize("section, provider, key", [
+    ("amazon_web_services", "eks", "nebari_eks"), ("google_cloud_platform", "gke", "nebari_gke"),
+    ("azure", "aks", "nebari_aks"), ("existing", "existing", "nebari_existing_kubeconfig")])
+def test_provider_is_inferred_from_its_section(section, provider, key):
+    """Without provider, Classic takes the provider whose section is set (nebari init writes no provider key)."""
+    config = {"nebari_version": "2025.10.1", "project_name": "test", "domain": "test.example.com",
+              section: {"region": "us-east-1", "kubernetes_version": "1.31"} if section != "existing" else
+              {"kube_context": "test"}}
+    v = convert(config).variables
+    assert v["nebari_cluster_provider"] == provider
+    if provider in ("eks", "gke", "aks"):
+        assert v[key]["cluster"] == "test-dev"
+    assert convert({"nebari_version": "2025.10.1", "project_name": "test", "domain": "test.example.com",
+                    "local": None, section: None}).variables["nebari_cluster_provider"] == "existing"
+
+
+SECRETS = ["UrlSecret0001", "CamelApiKey0001", "CamelSecretKey0001", "CamelAccessToken0001", 314159265, 2718281828,
+           "EnvApiKey0001", "EnvSecretAccessKey0001", "ListToken0001"]
+
+
+def test_secrets_anywhere_go_to_the_vault():
+    """camelCase keys, numbers, a profile's environment, credentials in a URL, a token in a list: all vaulted."""
+    result = convert(load("secrets-aws.yaml"))
+    text = yaml.safe_dump(inventory_files.plain([result.variables, result.unmapped, result.notes]))
+    for secret in SECRETS:
+        assert str(secret) not in text, secret
+        assert secret in result.secrets.values() or "s3://AKIAURLKEY0001:%s@us-east-1" % secret in \
+            result.secrets.values(), secret
+    assert "vim" in text
+
+
+def test_helm_templates_are_written_unsafe_and_references_stay_templates():
+    """{{ .Release.Name }} in values is Helm's: the writer tags it !unsafe; its own vault references stay templates."""
+    variables, dummy, secrets, dummy, dummy = ActionModule._model(None, {
+        "source": "classic", "classic_config": os.path.join(CONFIGS, "templates-existing.yaml"),
+        "classic_users": None, "group_separator": ";"})
+    files = inventory_files.group_vars(variables, "header")
+    assert "fullnameOverride: !unsafe '{{ .Release.Name }}-mlflow'" in files["group_vars/all/stack.yml"]
+    assert "RELEASE: !unsafe '{{ .Release.Name }}'" in files["group_vars/all/stack.yml"]
+    assert "password: '{{ vault_mlflow_auth_password }}'" in files["group_vars/all/stack.yml"]
+    assert "!unsafe" not in files["group_vars/all/secrets.yml"] and "{{ vault_" in files["group_vars/all/secrets.yml"]
+    # a secret with a template inside is unsafe in the vault file too, and reads back as it was
+    vault = inventory_files.vault_text(secrets)
+    assert "vault_mlflow_auth_password: !unsafe '{%raw%}p4ss{%endraw%}'" in vault
+    assert inventory_files.load(vault) == secrets
+
+
+def test_the_written_files_do_not_depend_on_the_input_file_name(tmp_path):
+    """Importing a renamed copy writes the same files (the header once named the input file)."""
+    models = []
+    for name in ("nebari-config.yaml", "prod-copy.yml"):
+        with open(os.path.join(CONFIGS, "init-aws.yaml")) as f:
+            (tmp_path / name).write_text(f.read())
+        models.append(ActionModule._model(None, {"source": "classic", "classic_config": str(tmp_path / name),
+                                                 "classic_users": None, "group_separator": ";"}))
+    assert models[0][3] == models[1][3]  # IMPORT-REPORT.md
+    assert models[0][4]["origin"] == models[1][4]["origin"]  # the header of every file, README.md
+
+
+def test_azure_resource_group_is_not_escaped():
+    """Classic escapes the project name in the AKS cluster's name only; the resource group is <project>-<namespace>."""
+    aks = convert({"provider": "azure", "nebari_version": "2025.10.1", "project_name": "azure-test",
+                   "domain": "test.example.com", "azure": {"region": "eastus"}}).variables["nebari_aks"]
+    assert aks == {"cluster": "a61zurea2Dtest-dev", "resource_group": "azure-test-dev"}
+
+
+@pytest.mark.parametrize("instance", ["a2-highgpu-1g", "a3-highgpu-8g", "g2-standard-4"])
+def test_gcp_machine_types_with_gpus_are_gpu_node_groups(instance):
+    """The docs' A100 example: an a2 machine carries its GPUs without guest_accelerators."""
+    v = convert({"provider": "gcp", "nebari_version": "2025.10.1", "project_name": "test", "domain": "t.example.com",
+                 "google_cloud_platform": {"project": "p", "region": "us-central1", "node_groups": {
+                     "gpu-ampere-a100-x1": {"instance": instance, "min_nodes": 0, "max_nodes": 1}}},
+                 "profiles": {"jupyterlab": [{"display_name": "A100 GPU Instance 1x", "kubespawner_override": {
+                     "cpu_limit": 12, "mem_limit": "80G", "extra_resource_limits": {"nvidia.com/gpu": 1},
+                     "node_selector": {"cloud.google.com/gke-nodepool": "gpu-ampere-a100-x1"}}}]}}).variables
+    assert v["nebari_node_groups"]["gpu-ampere-a100-x1"]["gpu"] is True
+    assert v["nebari_profiles"]["jupyterlab"][0]["node_group"] == "gpu-ampere-a100-x1"
+
+
+def minimal(**changes):
+    config = {"provider": "existing", "nebari_version": "2025.10.1", "project_name": "test",
+              "domain": "test.example.com"}
+    config.update(changes)
+    return config
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"project_name": "1test"}, "project_name"),
+    ({"project_name": "test-"}, "project_name"),
+    ({"project_name": "averyverylongname"}, "project_name"),  # 17 characters
+    ({"namespace": "dev-"}, "namespace"),
+    ({"security": {"authentication": {"type": "custom"}}}, "security.authentication.type"),
+])
+def test_what_classic_refuses_is_refused(changes, key):
+    with pytest.raises(ClassicError) as error:
+        convert(minimal(**changes))
+    assert error.value.key == key
+
+
+def test_a_file_without_nebari_version_is_the_newest_release():
+    """Classic fills in its own version; the importer takes the newest it knows, and says so."""
+    config = minimal()
+    del config["nebari_version"]
+    result = convert(config)
+    assert any(n.startswith("nebari_version is not set: taken as 2026.3.1") for n in result.notes), result.notes
+    assert "nebari-dask==2026.3.1" in result.variables["nebari_environments"][0]["dependencies"]

@@ -20,20 +20,31 @@ import string
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import defaults, profiles
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import AUTH_REASON, CLUSTER, REASONS
-from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import service_secrets
+from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import reference, service_secrets
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
 OLDEST = (2024, 1, 1)
+NEWEST = "2026.3.1"
+# project_name and namespace as Classic accepts them (schema.namestr_regex; project_name_convention: 16 at most)
+NAME = re.compile(r"^[A-Za-z][A-Za-z\-_]*[A-Za-z]$")
+MAX_PROJECT_NAME = 16
+AUTHENTICATION = ("password", "GitHub", "Auth0")  # Classic's AuthenticationEnum
 PROVIDERS = {"local": "existing", "existing": "existing", "aws": "eks", "gcp": "gke", "azure": "aks"}
 SECTIONS = {"local": "local", "existing": "existing", "aws": "amazon_web_services", "gcp": "google_cloud_platform",
             "azure": "azure"}
 # the node label each cloud gives a node of pool <name>: Classic's profiles select cloud node groups with it
 POOL_LABELS = {"aws": ("eks.amazonaws.com/nodegroup", "dedicated"), "gcp": ("cloud.google.com/gke-nodepool",),
                "azure": ("azure-node-pool",)}
+GPU_INSTANCES = {"azure": re.compile(r"^Standard_N"), "gcp": re.compile(r"^(a2|a3|a4|g2|g4)-")}
 TLS = {"self-signed": "selfsigned", "lets-encrypt": "letsencrypt", "existing": "existing"}
 SAFE = set(string.ascii_letters + string.digits) - {"a"}
 NODE_GROUP = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-SECRET_KEY = re.compile(r"(password|secret|token|private_?key|access_?key|credential)", re.I)
+SECRET_KEY = re.compile(r"(password|passwd|secret|token|private_?key|access_?key|api_?key|credential)", re.I)
+# a number under a secret-looking key that is a setting, not a secret (token_ttl, password_min_length)
+NOT_SECRET_NUMBER = re.compile(r"(ttl|expir|length|size|timeout|seconds|minutes|hours|days|age|port|count|max|min|"
+                               r"lifetime|limit|interval|retries|version)", re.I)
+# a URL with a password in it: s3://KEY:SECRET@region (Loki's storage, the docs' monitoring page)
+URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s:]+:[^/@\s]+@", re.I)
 MISSING = object()
 
 
@@ -90,39 +101,39 @@ class _Converter:
         return self.peek(key, MISSING) is not MISSING
 
     def _keep_secrets(self, key, value):
-        """Secrets inside an unmapped key go to the vault file (named after their key), not into plain vars."""
-        if isinstance(value, dict):
-            for k, v in value.items():
-                self._keep_secrets("%s.%s" % (key, k), v)
-        elif isinstance(value, str) and value and is_secret_key(key.rsplit(".", 1)[-1]):
-            self.out.secrets[vault_name("classic_" + key)] = value
+        """Secrets inside an unmapped key (in lists too) go to the vault file, named after their key."""
+        self.vaulted(value, "classic_" + key, key.rsplit(".", 1)[-1], note=False)
 
-    def vaulted(self, value, path, key=""):
-        """value with every secret-looking string moved into the vault file and replaced by its reference."""
+    def vaulted(self, value, path, key="", note=True):
+        """value with every secret (is_secret) moved into the vault file and replaced by its reference; in a
+        Kubernetes env list, {name: API_TOKEN, value: ...} is a secret named by its name."""
         if isinstance(value, dict):
-            return dict((k, self.vaulted(v, "%s_%s" % (path, k), str(k))) for k, v in value.items())
+            if set(value) == {"name", "value"} and isinstance(value["name"], str):
+                return dict(value, value=self.vaulted(value["value"], "%s_%s" % (path, value["name"]),
+                                                      value["name"], note))
+            return dict((k, self.vaulted(v, "%s_%s" % (path, k), str(k), note)) for k, v in value.items())
         if isinstance(value, list):
-            return [self.vaulted(v, "%s_%d" % (path, i), key) for i, v in enumerate(value)]
-        if isinstance(value, str) and value and "{{" not in value and is_secret_key(key):
+            return [self.vaulted(v, "%s_%d" % (path, i), key, note) for i, v in enumerate(value)]
+        if is_secret(key, value):
             var = vault_name(path)
             self.out.secrets[var] = value
-            self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
-            return "{{ %s }}" % var
+            if note:
+                self.out.notes.append("%s: a secret, moved to the vault file as %s" % (path, var))
+            return reference(var)
         return value
 
     # --- the walk -------------------------------------------------------------------------------------------------
     def run(self, users, user_groups, user_notes):
         self.version()
-        provider = self.get("provider", "local")
-        if provider not in PROVIDERS:
-            raise ClassicError("provider", "%r is not a provider of Nebari Classic the importer knows (%s)"
-                               % (provider, ", ".join(PROVIDERS)))
+        provider = self.provider()
         v = self.out.variables
         v["nebari_cluster_provider"] = PROVIDERS[provider]
         project = self.get("project_name")
         if not (isinstance(project, str) and project):
             raise ClassicError("project_name", "is required (Classic names the cluster <project_name>-<namespace>)")
         namespace = self.get("namespace", "dev")
+        _name(project, "project_name", MAX_PROJECT_NAME)
+        _name(namespace, "namespace")
         v["nebari_namespace"] = namespace
         domain = self.get("domain")
         if not (isinstance(domain, str) and domain):
@@ -130,7 +141,7 @@ class _Converter:
                                "needs the DNS name users reach Nebari at; add domain to the file")
         v["nebari_domain"] = domain
         v["nebari_tls"] = self.tls()
-        node_groups = self.cluster(provider, "%s-%s" % (_escaped(project, provider), namespace))
+        node_groups = self.cluster(provider, project, namespace)
         v["nebari_node_groups"] = node_groups
         pool_label = POOL_LABELS.get(provider, ())
         v["nebari_profiles"] = {
@@ -139,6 +150,11 @@ class _Converter:
             "dask_worker": profiles.dask_worker(self.get("profiles.dask_worker", defaults.profiles("dask_worker")),
                                                 node_groups, "profiles.dask_worker", pool_label),
         }
+        for kind, field in (("jupyterlab", "kubespawner_override"), ("dask_worker", "options")):
+            for profile in v["nebari_profiles"][kind]:  # a profile's environment may hold tokens
+                if field in profile:
+                    profile[field] = self.vaulted(profile[field], "%s_%s" % (
+                        "profile" if kind == "jupyterlab" else "worker", profile["name"]))
         if provider in ("local", "existing") and any(g.get("gpu") for g in node_groups.values()):
             v["nebari_gpu_plugin"] = "none"
             gpu_groups = ", ".join(n for n, g in node_groups.items() if g.get("gpu"))
@@ -156,7 +172,13 @@ class _Converter:
         return self.out
 
     def version(self):
+        """Check nebari_version; without one, the newest release the importer knows, as Classic filled in its own."""
         version = self.get("nebari_version")
+        if version is None and "qhub_version" not in self.config:
+            version = NEWEST
+            self.out.notes.append("nebari_version is not set: taken as %s, the newest Classic release the importer "
+                                  "knows (Classic filled in the version of the nebari that read the file)" % NEWEST)
+        self.nebari_version = str(version)
         if "qhub_version" in self.config:
             raise ClassicError("qhub_version", "this is a QHub configuration, older than the importer knows: run "
                                "`nebari upgrade -c nebari-config.yaml` with Nebari Classic 2024.1.1 or later first")
@@ -168,6 +190,29 @@ class _Converter:
             raise ClassicError("nebari_version", "%s is older than the importer knows (%s and later): run `nebari "
                                "upgrade -c nebari-config.yaml` with a newer Nebari Classic first"
                                % (version, ".".join(map(str, OLDEST))))
+
+    def provider(self):
+        """provider, or as Classic infers it without one: from the one provider section set (none: local)."""
+        present = [name for name, section in SECTIONS.items() if self.config.get(section)]
+        provider = self.get("provider")
+        if provider is None:
+            if len(present) > 1:
+                raise ClassicError("provider", "is not set and several providers' sections are (%s): Classic refuses "
+                                   "this (Multiple providers set); set provider"
+                                   % ", ".join(SECTIONS[p] for p in present))
+            provider = present[0] if present else "local"
+            self.out.notes.append("provider is not set: %s, as Classic infers it from the section%s" % (
+                provider, " %s" % SECTIONS[provider] if present else "s (none set: local)"))
+        if provider not in PROVIDERS:
+            raise ClassicError("provider", "%r is not a provider of Nebari Classic the importer knows (%s)"
+                               % (provider, ", ".join(PROVIDERS)))
+        for name, section in SECTIONS.items():
+            if name != provider and section in self.config:
+                if not self.config[section]:
+                    self.get(section)  # `nebari init --explicit` writes the other providers' sections as null
+                else:
+                    self.skip(section, "the section of provider %s; the file's provider is %s" % (name, provider))
+        return provider
 
     def tls(self):
         certificate = self.peek("certificate") or {"type": "self-signed"}
@@ -191,7 +236,7 @@ class _Converter:
             if not certificate.get("secret_name"):
                 raise ClassicError("certificate.secret_name", "is required with type existing")
             tls["secret_name"] = certificate["secret_name"]
-        for key in ("type", "acme_email", "secret_name"):
+        for key in ("type", "acme_email", "secret_name", "acme_server"):  # acme_server: set even when self-signed
             self.get("certificate." + key)
         if certificate.get("acme_challenge_type", "tls") == "tls":
             self.get("certificate.acme_challenge_type")
@@ -199,8 +244,9 @@ class _Converter:
                   "challenge needs your own issuer and a certificate of type existing")
         return tls
 
-    def cluster(self, provider, cluster):
+    def cluster(self, provider, project, namespace):
         """The provider's section -> how the collection reaches the cluster; its node groups -> nebari_node_groups."""
+        cluster = "%s-%s" % (_escaped(project, provider), namespace)
         section = SECTIONS[provider]
         settings = self.peek(section) or {}
         v = self.out.variables
@@ -232,7 +278,10 @@ class _Converter:
             for key in ("project", "region"):
                 self.get("%s.%s" % (section, key))
         else:
-            v["nebari_aks"] = {"cluster": cluster, "resource_group": settings.get("resource_group_name") or cluster}
+            # Classic escapes the project name in the AKS cluster's name, not in the resource group's
+            # (utils.construct_azure_resource_group_name: <project_name>-<namespace>)
+            v["nebari_aks"] = {"cluster": cluster, "resource_group": settings.get("resource_group_name")
+                               or "%s-%s" % (project, namespace)}
             self.get(section + ".resource_group_name")
         for key in settings:
             if key != "node_groups":
@@ -250,8 +299,7 @@ class _Converter:
                 taints = ["dedicated=nebari:NoSchedule"]  # Classic's default taint of every other group
             if taints:
                 entry["taints"] = [_taint(t, "%s.taints" % where) for t in taints]
-            if group.get("gpu") or group.get("guest_accelerators") or (
-                    provider == "azure" and re.match(r"^Standard_N", str(group.get("instance", "")))):
+            if group.get("gpu") or group.get("guest_accelerators") or _gpu_instance(provider, group.get("instance")):
                 entry["gpu"] = True
             if group.get("labels"):
                 entry["labels"].update(dict((k, str(x)) for k, x in group["labels"].items()))
@@ -325,7 +373,7 @@ class _Converter:
 
     def environments(self):
         namespace = self.get("conda_store.default_namespace") or "nebari-git"
-        environments = self.get("environments", defaults.environments(self.config.get("nebari_version"))) or {}
+        environments = self.get("environments", defaults.environments(self.nebari_version)) or {}
         if not isinstance(environments, dict):
             raise ClassicError("environments", "must be a mapping of environment files, such as "
                                "environment-dask.yaml: {name, channels, dependencies}")
@@ -348,7 +396,7 @@ class _Converter:
         v, secrets = self.out.variables, self.out.secrets
         password = self.get("security.keycloak.initial_root_password")
         v["nebari_keycloak_admin_username"] = "root"
-        v["nebari_keycloak_admin_password"] = "{{ vault_keycloak_admin_password }}"
+        v["nebari_keycloak_admin_password"] = reference("vault_keycloak_admin_password")
         secrets["vault_keycloak_admin_password"] = password or None
         if not password:
             self.out.notes.append("security.keycloak.initial_root_password is not in the file: put Keycloak's root "
@@ -357,6 +405,9 @@ class _Converter:
         v.update(references)
         secrets.update(values)
         auth = self.peek("security.authentication.type", "password")
+        if auth not in AUTHENTICATION:
+            raise ClassicError("security.authentication.type", "%r is not a sign-in of Nebari Classic (%s)"
+                               % (auth, ", ".join(AUTHENTICATION)))
         if auth == "password":
             self.get("security.authentication.type")
         else:
@@ -393,6 +444,15 @@ def vault_name(path):
     return "vault_" + re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
 
 
+def is_secret(key, value):
+    """A value to keep in the vault: a string or a number under a secret-looking key, or a URL with a password."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value) and "{{" not in value and (is_secret_key(key) or bool(URL_CREDENTIALS.match(value)))
+    return isinstance(value, (int, float)) and is_secret_key(key) and not NOT_SECRET_NUMBER.search(key)
+
+
 def is_secret_key(key):
     """A key whose string value is a secret: client_secret, password, token; not secretName or existingSecret."""
     return bool(SECRET_KEY.search(key)) and not re.search(r"(name|ref|file|path|url|enabled|existing)", key, re.I)
@@ -414,6 +474,20 @@ def _escaped(project, provider):
     if provider == "aws" and project.startswith("aws"):
         return "a" + project
     return project
+
+
+def _gpu_instance(provider, instance):
+    """A machine type that carries NVIDIA GPUs of its own: Azure's N series, GCP's accelerator-optimized a2 (A100),
+    a3 (H100, H200), a4 (B200) and g2 (L4), g4 (RTX PRO 6000), which need no guest_accelerators."""
+    return bool(GPU_INSTANCES.get(provider) and GPU_INSTANCES[provider].match(str(instance or "")))
+
+
+def _name(name, key, longest=None):
+    if not (isinstance(name, str) and NAME.match(name)):
+        raise ClassicError(key, "%r is not a name Classic accepts: letters, '-' and '_', beginning and ending with a "
+                           "letter" % (name,))
+    if longest and len(name) > longest:
+        raise ClassicError(key, "%r is longer than the %d characters Classic accepts" % (name, longest))
 
 
 def _group_name(name, where):

@@ -46,13 +46,14 @@ def jupyterlab(entries, node_groups, key, skip, pool_label=()):
         where = "%s[%d]" % (key, i)
         if not isinstance(entry, dict) or not entry.get("display_name"):
             raise ClassicError(where, "must be a mapping with display_name")
-        access = entry.get("access", "all")
-        if access != "yaml" and ("users" in entry or "groups" in entry):
+        # null and empty are "not set": `nebari init --explicit` writes users: null, groups: null, profile_options: {}
+        access = entry.get("access") or "all"
+        if access != "yaml" and (entry.get("users") is not None or entry.get("groups") is not None):
             raise ClassicError(where, "users and groups are only allowed with access: yaml (access is %s)" % access)
         if access != "all":
             skip("%s.access" % where, ACCESS_REASON % access)
         for field in ("users", "groups", "profile_options"):
-            if field in entry:
+            if entry.get(field) not in (None, {}, []):
                 skip("%s.%s" % (where, field), "profile options (choices within a profile) have no field in "
                      "nebari_profiles; make each choice a profile of its own" if field == "profile_options"
                      else "see %s.access" % where)

@@ -36,8 +36,9 @@ def load(config_path, users_path=None, group_separator=";", keys=("classic_confi
     return convert(config, users, groups, notes)
 
 
-def report_text(conversion, source):
-    lines = ["# Import report: %s" % source, "",
+def report_text(conversion):
+    """IMPORT-REPORT.md; it does not name the input file, so that importing a renamed copy changes nothing."""
+    lines = ["# Import report: Nebari Classic's nebari-config.yaml", "",
              "Keys of the Classic file with no counterpart in the inventory, and why. Secrets among them are kept in "
              "group_vars/all/vault.yml.", ""]
     lines += ["- `%s`: %s" % (u["key"], u["reason"]) for u in conversion.unmapped] or ["(none)"]
