@@ -70,7 +70,7 @@ def test_default_groups_that_differ_or_a_new_realm_get_the_wanted_groups_as_path
 
 def test_the_realm_role_gives_keycloak_realm_its_default_groups_through_the_filter():
     with open(os.path.join(ROOT, "roles", "keycloak_realm", "tasks", "main.yml")) as f:
-        (block,) = yaml.safe_load(f)
+        (block,) = [t for t in yaml.safe_load(f) if "block" in t]
     (task,) = [t for t in block["block"] if t["name"] == "Default groups of new users"]
     expression = task["community.general.keycloak_realm"]["default_groups"]
     assert "nebari.platform.realm_default_groups(keycloak_realm_result.existing.defaultGroups" in expression
