@@ -77,4 +77,3 @@ def _vaulted(value):
     """True for an inline !vault value (what the ansible.builtin.vault_encrypted test checks)."""
     ciphertext = VaultHelper.get_ciphertext(value, with_tags=False)
     return bool(ciphertext) and VaultLib.is_encrypted(ciphertext)
-

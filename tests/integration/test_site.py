@@ -226,7 +226,7 @@ def forget_user(k8s, namespace, keycloak_url, password, username, timeout=300):
     except ApiException as exc:
         assert exc.status == 404, exc
         return
-    deadline = time.monotonic() + timeout
+    deadline, error = time.monotonic() + timeout, None
     while True:
         try:
             admin = Admin(keycloak_url, password)
