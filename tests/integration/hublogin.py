@@ -62,9 +62,14 @@ def login(hub, username, password, new_password=None, timeout=30):
     return session, back
 
 
+def xsrf(session):
+    """The hub's _xsrf cookie (once the user opened JupyterLab, the server at /user/<name>/ sets its own too)."""
+    return session.cookies.get("_xsrf", path="/hub/")
+
+
 def hub_api(session, hub, path, method="GET", timeout=30):
     """The hub's REST API with the login cookie (JupyterHub asks cookie-authenticated API calls for its _xsrf)."""
-    answer = session.request(method, hub + "/hub/api" + path, headers={"X-XSRFToken": session.cookies["_xsrf"]},
+    answer = session.request(method, hub + "/hub/api" + path, headers={"X-XSRFToken": xsrf(session)},
                              timeout=timeout)
     answer.raise_for_status()
     return answer.json() if answer.content else None
@@ -81,7 +86,7 @@ def spawn(session, hub, username, profile, timeout=300):
     if server(session, hub, username):
         hub_api(session, hub, "/users/%s/server" % username, method="DELETE", timeout=timeout)
         wait_for(lambda: not server(session, hub, username), timeout, "to stop")
-    answer = session.post(hub + "/hub/spawn", data={"profile": profile, "_xsrf": session.cookies["_xsrf"]},
+    answer = session.post(hub + "/hub/spawn", data={"profile": profile, "_xsrf": xsrf(session)},
                           allow_redirects=False, timeout=timeout)
     assert answer.status_code == 302, (answer.status_code, answer.text[:500])
 

@@ -206,16 +206,32 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     again, answer = hublogin.login(hub, "alia", ALIA_PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
 
-    # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding); she
-    # can no longer log in, and nothing else changes
+    # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding). In
+    # the same run her running server is stopped and her hub tokens revoked; she can no longer log in, nor start a
+    # server with the hub session she still holds
     offboarded = playbook("playbooks/users.yml", extra_vars=dict(variables, nebari_users=[
         dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS]))
     assert offboarded.rc == 0, offboarded.failure_messages()
-    changed = offboarded.changed_tasks()
-    assert len(changed) == 1 and changed[0].endswith("Reconcile Nebari's users in Keycloak"), changed
+    stop_task = "Stop the servers and revoke the JupyterHub tokens of users who lost access"
+    assert [name.rsplit(" : ", 1)[-1] for name in offboarded.changed_tasks()] == [
+        "Reconcile Nebari's users in Keycloak", stop_task], offboarded.changed_tasks()
+    taken = [result for name, result in offboarded.results() if name.endswith(stop_task)][0]
+    assert [(u["username"], u["servers"]) for u in taken["users"]] == [("alia", [""])] and taken["users"][0]["tokens"]
     assert admin.user("nebari", "alia")["enabled"] is False
     with pytest.raises(hublogin.LoginRefused, match="disabled"):
         hublogin.login(hub, "alia", ALIA_PASSWORD)
+    wait_for(lambda: not k8s.list_namespaced_pod(namespace, field_selector="metadata.name=jupyter-alia").items, 120)
+    assert session.get(hub + "/user/alia/api/status", allow_redirects=False, timeout=30).status_code != 200
+    respawn = session.post(hub + "/hub/spawn", data={"profile": "small", "_xsrf": hublogin.xsrf(session)},
+                           allow_redirects=False, timeout=60)
+    # (the hub checks her Keycloak tokens before a spawn: Keycloak no longer refreshes them)
+    assert respawn.status_code == 403, (respawn.status_code, respawn.headers.get("Location"), respawn.text[:300])
+    time.sleep(5)
+    assert not k8s.list_namespaced_pod(namespace, field_selector="metadata.name=jupyter-alia").items
+    # a run with nothing more to take changes nothing
+    again = playbook("playbooks/users.yml", extra_vars=dict(variables, nebari_users=[
+        dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS]))
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
 
 def forget_user(k8s, namespace, keycloak_url, password, username, timeout=300):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) nebari.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Preflight checks of how the identity layer reaches Keycloak."""
+"""Preflight checks of how the identity layer reaches Keycloak, and JupyterHub for offboarding."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import describe
 
 VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_keycloak_admin_password",
-             "nebari_keycloak_validate_certs", "nebari_keycloak_client_secrets")
+             "nebari_keycloak_validate_certs", "nebari_keycloak_client_secrets", "nebari_jupyterhub_url",
+             "nebari_jupyterhub_validate_certs")
 
 
 def check(inv, problems):
@@ -29,3 +30,11 @@ def check(inv, problems):
                          "true or false")
     problems.expect_type("nebari_keycloak_client_secrets", inv.get("nebari_keycloak_client_secrets", {}), dict,
                          "a mapping of client id to secret")
+    hub = inv.get("nebari_jupyterhub_url")
+    parts = urlsplit(hub) if isinstance(hub, str) else None
+    if hub is not None and not (parts and parts.scheme in ("http", "https") and parts.hostname
+                                and not parts.path.rstrip("/").endswith("/hub")):
+        problems.add("nebari_jupyterhub_url", "must be JupyterHub's URL without /hub, such as https://nebari.example.com, "
+                     "got %s" % describe(hub))
+    problems.expect_type("nebari_jupyterhub_validate_certs", inv.get("nebari_jupyterhub_validate_certs", True), bool,
+                         "true or false")
