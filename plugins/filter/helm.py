@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import gzip
 import json
+import re
+import time
 
 from ansible.errors import AnsibleFilterError
 
 GZIP_MAGIC = b"\x1f\x8b"
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
 
 def decode_release(data):
@@ -47,6 +52,64 @@ def helm_releases(secrets):
     return result
 
 
+def duration_seconds(duration):
+    """A Go duration as Helm takes it (5m, 1h30m, 20s) in seconds."""
+    text = str(duration).strip()
+    parts = DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        raise AnsibleFilterError("not a duration such as 5m or 1h30m: %r" % (duration,))
+    return sum(float(number) * UNIT_SECONDS[unit] for number, unit in parts)
+
+
+def helm_stuck_releases(pending, releases, now=None):
+    """The releases of this run that an interrupted Helm operation left pending for longer than their timeout.
+
+    pending: Helm release Secrets labelled status=pending-* (kubernetes.core.k8s_info resources); releases: the
+    run's release entries (release, namespace, timeout). A release pending for less than its timeout may be another
+    run's operation in progress: it is left alone. Returns [{release, namespace, status, revision, age, action}],
+    action rollback (to the revision before, which was serving) or uninstall (a first install never finished)."""
+    now = time.time() if now is None else now
+    wanted = dict(((r["namespace"], r["release"]), r) for r in releases or [])
+    stuck = []
+    for secret in pending or []:
+        metadata = secret.get("metadata") or {}
+        labels = metadata.get("labels") or {}
+        entry = wanted.get((metadata.get("namespace"), labels.get("name")))
+        status = labels.get("status", "")
+        if entry is None or labels.get("owner") != "helm" or not status.startswith("pending-"):
+            continue
+        created = datetime.datetime.strptime(metadata["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+        age = now - created.replace(tzinfo=datetime.timezone.utc).timestamp()
+        if age <= duration_seconds(entry["timeout"]):
+            continue
+        stuck.append({"release": entry["release"], "namespace": entry["namespace"], "status": status,
+                      "revision": int(labels.get("version", 0)), "age": int(age),
+                      "action": "uninstall" if status == "pending-install" else "rollback"})
+    return sorted(stuck, key=lambda s: (s["namespace"], s["release"]))
+
+
+def helm_outcome(secrets, atomic=True):
+    """What Helm holds of a release after a failed install or upgrade, in a sentence, from the release's Secrets
+    (labels only): what really serves, rather than what the run hoped for."""
+    revisions = sorted((int(labels.get("version", 0)), labels.get("status", "?"))
+                       for labels in (((s.get("metadata") or {}).get("labels") or {}) for s in secrets or [])
+                       if labels.get("owner") == "helm")
+    if not revisions:
+        return ("Nothing installed: Helm removed the failed first install." if atomic else "Nothing installed.")
+    revision, status = revisions[-1]
+    if status == "deployed" and len(revisions) > 1 and revisions[-2][1] == "failed":
+        return ("Rolled back: revision %d failed; revision %d, a rollback, is deployed and serving. Fix the input and "
+                "run again." % (revisions[-2][0], revision))
+    if status == "deployed":
+        return "Revision %d is deployed and serving (Helm changed nothing). Fix the input and run again." % revision
+    if status.startswith("pending-"):
+        return ("Not rolled back: revision %d is %s: another Helm operation holds the release, or one was interrupted; "
+                "a run recovers a release pending for longer than its timeout." % (revision, status))
+    return ("Not rolled back: revision %d is %s%s." % (revision, status, "" if atomic else
+            " (nebari_stack_atomic is false or the release does not wait)"))
+
+
 class FilterModule:
     def filters(self):
-        return {"helm_releases": helm_releases}
+        return {"helm_releases": helm_releases, "helm_stuck_releases": helm_stuck_releases,
+                "helm_outcome": helm_outcome}

@@ -314,7 +314,9 @@ def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):
     assert stack(nebari_remove_disabled=True).changed == 0
 
 
-def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandbox_vars, k8s, testbed):
+def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandbox_vars, k8s, testbed, tmp_path):
+    """A failed upgrade rolls back and says what serves; a fixed rerun converges; an upgrade killed mid-way is
+    recovered by the next run, once (about 3 minutes: five stack runs, each waiting for its release or its timeout)."""
     namespace = sandbox_vars["nebari_namespace"]
     standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
     components = {name: {"enabled": False} for name in CATALOG}
@@ -341,7 +343,7 @@ def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandb
     assert broken.rc != 0
     message = "\n".join(broken.failure_messages())
     assert "Release team-tools (path %s) in namespace %s failed" % (standin, namespace) in message, message
-    assert "Rolled back: the previous revision, if any, is still serving" in message
+    assert "Rolled back: revision 2 failed; revision 3, a rollback, is deployed and serving" in message
     assert "node affinity/selector" in message, message  # the scheduler's warning event
     assert [status for dummy, status, dummy in history()] == ["superseded", "failed", "deployed"]
     assert history()[-1][2] == "Rollback to 1"
@@ -353,6 +355,33 @@ def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandb
     assert fixed.rc == 0, fixed.failure_messages()
     wait_for(lambda: serving() == [("Running", "sandbox-worker-0")])
     assert history()[-1][1] == "deployed"
+
+    # an upgrade killed mid-way (the controller or the API server gone) leaves the release pending-upgrade, and
+    # every later upgrade would fail with "another operation is in progress": once the release's timeout has
+    # passed, the next run rolls it back to what was serving, then upgrades it
+    values = tmp_path / "nowhere.yml"
+    values.write_text(yaml.safe_dump({"standin": {"nodeSelector": {"nebari.dev/node-group": "nowhere"}}}))
+    killed = subprocess.Popen([testbed["helm"], "upgrade", "team-tools", standin, "-n", namespace, "-f", str(values),
+                               "--wait", "--timeout", "5m", "--kubeconfig", testbed["kubeconfig"]],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: history()[-1][1] == "pending-upgrade", 60)
+    finally:
+        killed.kill()
+        killed.wait()
+    pending = history()[-1][0]
+    time.sleep(21)  # the release's timeout (20s): until then it may be another run's upgrade at work
+    recovered = stack("user")
+    assert recovered.rc == 0, recovered.failure_messages()
+    assert any(name.endswith("Recover the releases pending longer than their timeout (rollback; uninstall of a "
+                             "first install)") for name in recovered.changed_tasks()), recovered.changed_tasks()
+    # (Helm leaves the killed revision pending in the history: only the latest revision counts)
+    assert [(revision, status) for revision, status, dummy in history()[-3:]] == [
+        (pending, "pending-upgrade"), (pending + 1, "superseded"), (pending + 2, "deployed")], history()
+    assert history()[-2][2] == "Rollback to %d" % (pending - 1)
+    wait_for(lambda: serving() == [("Running", "sandbox-user-0")])
+    again = stack("user")
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
 
 def client_apps(k8s):

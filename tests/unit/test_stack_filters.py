@@ -64,3 +64,52 @@ def test_helm_releases_keeps_the_latest_revision_of_each_release():
     assert releases == {
         "dev/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "failed", "revision": 3},
         "ops/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "deployed", "revision": 1}}
+
+
+def pending(namespace, name, revision, status, created):
+    secret = helm_secret(namespace, name, revision, status, "4.4.0")
+    secret["metadata"]["creationTimestamp"] = created
+    return secret
+
+
+def test_helm_stuck_releases_are_the_run_s_releases_pending_longer_than_their_timeout():
+    from ansible_collections.nebari.platform.plugins.filter.helm import helm_stuck_releases
+
+    now = 1796084400.0  # 2026-12-01T00:20:00Z
+    releases = [{"release": "jupyterhub", "namespace": "dev", "timeout": "5m"},
+                {"release": "keycloak", "namespace": "dev", "timeout": "1h30m"},
+                {"release": "grafana", "namespace": "dev", "timeout": "20s"}]
+    found = helm_stuck_releases([
+        pending("dev", "jupyterhub", 3, "pending-upgrade", "2026-12-01T00:10:00Z"),  # 10 min > 5 min
+        pending("dev", "keycloak", 2, "pending-upgrade", "2026-12-01T00:10:00Z"),  # at work: 10 min < 90 min
+        pending("dev", "grafana", 1, "pending-install", "2026-12-01T00:19:00Z"),
+        pending("ops", "jupyterhub", 4, "pending-upgrade", "2026-11-30T00:00:00Z"),  # not a release of this run
+    ], releases, now=now)
+    assert found == [
+        {"release": "grafana", "namespace": "dev", "status": "pending-install", "revision": 1, "age": 60,
+         "action": "uninstall"},
+        {"release": "jupyterhub", "namespace": "dev", "status": "pending-upgrade", "revision": 3, "age": 600,
+         "action": "rollback"}]
+
+
+def test_helm_stuck_releases_refuses_a_timeout_that_is_not_a_duration():
+    from ansible_collections.nebari.platform.plugins.filter.helm import helm_stuck_releases
+
+    with pytest.raises(AnsibleFilterError, match="not a duration"):
+        helm_stuck_releases([pending("dev", "jupyterhub", 3, "pending-upgrade", "2026-12-01T00:10:00Z")],
+                            [{"release": "jupyterhub", "namespace": "dev", "timeout": "five minutes"}])
+
+
+@pytest.mark.parametrize("statuses, atomic, expected", [
+    ([], True, "Nothing installed: Helm removed the failed first install."),
+    (["superseded", "failed", "deployed"], True, "Rolled back: revision 2 failed; revision 3, a rollback, is "
+                                                 "deployed and serving."),
+    (["deployed"], True, "Revision 1 is deployed and serving (Helm changed nothing)."),
+    (["deployed", "pending-upgrade"], True, "Not rolled back: revision 2 is pending-upgrade: another Helm operation"),
+    (["deployed", "failed"], False, "Not rolled back: revision 2 is failed (nebari_stack_atomic is false"),
+])
+def test_helm_outcome_says_what_serves_after_a_failure(statuses, atomic, expected):
+    from ansible_collections.nebari.platform.plugins.filter.helm import helm_outcome
+
+    secrets = [helm_secret("dev", "jupyterhub", i + 1, status, "4.4.0") for i, status in enumerate(statuses)]
+    assert helm_outcome(secrets, atomic).startswith(expected)
