@@ -38,9 +38,19 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: Seconds to wait for the builds in all, with O(wait=true).
+    description:
+      - Seconds to wait for the builds in all, with O(wait=true). The builds of unchanged environments that are
+        still QUEUED or BUILDING are waited for too (they do not count as a change).
     type: int
     default: 1800
+  stale_build_timeout:
+    description:
+      - Seconds after which an environment's newest build that is still QUEUED (since it was scheduled) or BUILDING
+        (since it started) is taken as lost, as when a worker was killed with the build in its hands. Such a build
+        is cancelled where conda-store's broker allows it and the specification is submitted again (action
+        C(rebuilt), with a warning naming the old build). C(0) never does.
+    type: int
+    default: 3600
 notes:
   - A specification is compared with the one stored with the environment's newest build, after completing it as
     conda-store does (default channels and packages, included packages). The order of channels and dependencies

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) nebari.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""JSON over HTTP with retries, shared by the collection's API clients (Keycloak, conda-store).
+"""JSON over HTTP with retries, shared by the collection's API clients (Keycloak, conda-store, JupyterHub).
 
 - One TLS context per client: building one per request (reading the CA store) costs more than the request.
 - Connection errors and 5xx answers are retried with exponential backoff; other HTTP errors are raised at once,
@@ -110,6 +110,34 @@ class JsonHttp:
                 if data.get(key):
                     return str(data[key])[:500]
         return str(data)[:200]
+
+
+class TokenHttp(JsonHttp):
+    """Base of the clients that authenticate with one API token (conda-store, JupyterHub). Subclasses name their
+    modules' option prefix: the options <prefix>_url and <prefix>_token, with the HTTP options, make a client."""
+
+    option = "service"
+    follow_redirects = "none"
+
+    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, retries=5, backoff=0.5,
+                 opener=None, sleep=time.sleep):
+        if not token:
+            raise self.error("a %s token is needed (%s_token)" % (self.service, self.option))
+        super().__init__(url, retries=retries, backoff=backoff, sleep=sleep,
+                         opener=opener or make_opener(validate_certs, ca_path, timeout, self.follow_redirects))
+        self._token = token
+
+    @classmethod
+    def argument_spec(cls):
+        """The connection options of the modules that use this client."""
+        return dict({cls.option + "_url": dict(type="str", required=True),
+                     cls.option + "_token": dict(type="str", required=True, no_log=True)}, **http_argument_spec())
+
+    @classmethod
+    def from_module(cls, module):
+        params = module.params
+        return cls(params[cls.option + "_url"], params[cls.option + "_token"], validate_certs=params["validate_certs"],
+                   ca_path=params["ca_path"], timeout=params["http_timeout"], retries=params["http_retries"])
 
 
 def read_error(exc):

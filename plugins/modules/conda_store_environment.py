@@ -118,6 +118,13 @@ environment:
     previous_build_id:
       description: When updated or rebuilt, the newest build before this run.
       type: int
+    previous_build_status:
+      description: When updated or rebuilt, the status of that build.
+      type: str
+    stale_for:
+      description: When rebuilt because the newest build was stuck, how many seconds it had been QUEUED or BUILDING
+        (see O(stale_build_timeout)).
+      type: float
     log_tail:
       description: The last lines of the log of a build that failed.
       type: str
@@ -132,23 +139,22 @@ namespace_created:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import (
+    CondaStoreClient,
     CondaStoreError,
-    client_from_module,
-    conda_store_argument_spec,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.module import environment_options, run
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import environment_argument_spec
 
 
 def main():
-    argument_spec = conda_store_argument_spec()
+    argument_spec = CondaStoreClient.argument_spec()
     options = environment_argument_spec()
     argument_spec.update(options)
     argument_spec.update(environment_options())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     environment = dict((key, module.params[key]) for key in options)
     try:
-        result = run(module, client_from_module(module), [environment])
+        result = run(module, CondaStoreClient.from_module(module), [environment])
     except CondaStoreError as exc:
         module.fail_json(msg=exc.message, status=exc.status)
     result["environment"] = result.pop("environments")[0]

@@ -130,6 +130,13 @@ environments:
     previous_build_id:
       description: For updated and rebuilt environments, the newest build before this run.
       type: int
+    previous_build_status:
+      description: For updated and rebuilt environments, the status of that build.
+      type: str
+    stale_for:
+      description: For an environment rebuilt because its newest build was stuck, how many seconds it had been
+        QUEUED or BUILDING (see O(stale_build_timeout)).
+      type: float
     failed:
       description: Present and true when this environment did not reconcile.
       type: bool
@@ -158,16 +165,15 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import (
+    CondaStoreClient,
     CondaStoreError,
-    client_from_module,
-    conda_store_argument_spec,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.module import environment_options, run
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import environment_argument_spec
 
 
 def main():
-    argument_spec = conda_store_argument_spec()
+    argument_spec = CondaStoreClient.argument_spec()
     argument_spec.update(environment_options())
     argument_spec.update(
         environments=dict(type="list", elements="dict", default=[], options=environment_argument_spec()),
@@ -175,7 +181,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        result = run(module, client_from_module(module), module.params["environments"])
+        result = run(module, CondaStoreClient.from_module(module), module.params["environments"])
     except CondaStoreError as exc:
         module.fail_json(msg=exc.message, status=exc.status)
     if result.get("failed"):

@@ -75,9 +75,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import (
+    CondaStoreClient,
     CondaStoreError,
-    client_from_module,
-    conda_store_argument_spec,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import NAME
 
@@ -87,7 +86,7 @@ RECREATE_WAIT = 60
 
 
 def main():
-    argument_spec = conda_store_argument_spec()
+    argument_spec = CondaStoreClient.argument_spec()
     argument_spec.update(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -99,7 +98,7 @@ def main():
         module.fail_json(msg="name %r has characters conda-store refuses (allowed: letters, digits and "
                              "- + _ @ $ & ? ^ ~ . =)" % name)
     try:
-        client = client_from_module(module)
+        client = CondaStoreClient.from_module(module)
         exists = name in client.namespaces()
         environments = sorted(env["name"] for env in client.environments(name)) if exists else []
         result = dict(changed=False, environments=environments)

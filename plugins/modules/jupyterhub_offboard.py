@@ -82,9 +82,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nebari.platform.plugins.module_utils.jupyterhub import offboard
 from ansible_collections.nebari.platform.plugins.module_utils.jupyterhub.client import (
+    JupyterHubClient,
     JupyterHubError,
-    client_from_module,
-    jupyterhub_argument_spec,
 )
 
 
@@ -103,11 +102,11 @@ def sentence(entries, check_mode):
 
 
 def main():
-    argument_spec = jupyterhub_argument_spec()
+    argument_spec = JupyterHubClient.argument_spec()
     argument_spec.update(users=dict(type="list", elements="str", required=True))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        client = client_from_module(module)
+        client = JupyterHubClient.from_module(module)
         planned = offboard.plan(client, module.params["users"])
     except JupyterHubError as exc:
         module.fail_json(msg="JupyterHub at %s: %s" % (module.params["jupyterhub_url"], exc.message))

@@ -8,6 +8,9 @@ bed's own channel (tests/testbed/conda-store/channel.py) really complete."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
 import uuid
 
@@ -162,6 +165,51 @@ def test_a_build_from_the_test_beds_channel_completes_and_a_new_pin_becomes_curr
     assert locked(second["build_id"]) == [("nebari-hello", "1.0.0"), ("nebari-tools", "2.0.0")]
     run, module = conda_store("environments", environments=local("2.0"))
     assert run.rc == 0 and run.changed == 0
+
+
+def children(pid):
+    return [int(child) for child in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                                                   check=False).stdout.split()]
+
+
+def celery_worker(testbed):
+    """The test bed's conda-store worker and its pool: standalone conda-store runs its Celery worker as a child
+    process of the server, the one with children of its own (the prefork pool); the API is another child."""
+    with open(os.path.join(testbed["state"], "run", "conda-store.pid")) as f:
+        server = int(f.read().strip())
+    worker = [pid for pid in children(server) if children(pid)]
+    assert len(worker) == 1, "conda-store's worker process was not found among %s" % children(server)
+    return worker + children(worker[0])
+
+
+def test_a_build_a_stopped_worker_leaves_queued_is_submitted_again(conda_store, store, ns, testbed):
+    """conda-store's worker stopped (as a killed worker leaves the builds it held): the build stays QUEUED; once it
+    has been for longer than stale_build_timeout, a run says so, naming it, and submits the specification again;
+    with the worker back, that build completes and is what wait follows."""
+    env = [{"namespace": ns, "name": "tools", "channels": [testbed["conda_channel"]],
+            "dependencies": ["nebari-hello"]}]
+    workers = celery_worker(testbed)
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        run, module = conda_store("environments", environments=env)
+        assert run.rc == 0, run.failure_messages()
+        lost = module["environments"][0]["build_id"]
+        time.sleep(3)
+        run, module = conda_store("environments", environments=env, stale_build_timeout=2)
+        assert run.rc == 0, run.failure_messages()
+        report = module["environments"][0]
+        assert (report["action"], report["previous_build_id"], report["previous_build_status"]) == (
+            "rebuilt", lost, "QUEUED")
+        assert any("build %d was QUEUED for" % lost in w and "submitted again as build %d" % report["build_id"] in w
+                   for w in module["warnings"]), module.get("warnings")
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    run, module = conda_store("environments", environments=env, wait=True)
+    assert run.rc == 0 and run.changed == 0, run.failure_messages()
+    assert (module["environments"][0]["build_id"], module["environments"][0]["build_status"]) == (
+        report["build_id"], "COMPLETED")
 
 
 def test_bad_specifications_are_all_refused_before_any_request(conda_store, store, ns):

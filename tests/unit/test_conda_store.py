@@ -1,5 +1,6 @@
 """conda-store: specification comparison, the plan, and the client and reconcile loop against a scripted fake."""
 
+import datetime
 import io
 import json
 from urllib.error import HTTPError, URLError
@@ -80,6 +81,28 @@ def test_plan_created_updated_unchanged_rebuilt_deleted():
     assert [(a.kind, a.get("namespace_created")) for a in created] == [("created", True), ("unchanged", None)]
 
 
+def test_a_build_queued_or_building_too_long_is_submitted_again():
+    now = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)
+
+    def hours_ago(hours):
+        return (now - datetime.timedelta(hours=hours)).replace(tzinfo=None).isoformat()
+    queued = {"id": 7, "status": "QUEUED", "scheduled_on": hours_ago(2), "specification": {"spec": stored(ENV)}}
+    stuck = rc.plan([ENV], state_with(ENV, queued), stale_after=3600, now=now)[0]
+    assert (stuck.kind, stuck["previous_build_id"], stuck["previous_build_status"]) == ("rebuilt", 7, "QUEUED")
+    assert stuck["stale_for"] == 7200
+    assert rc.plan([ENV], state_with(ENV, queued), stale_after=0, now=now)[0].kind == "unchanged"
+    assert rc.plan([ENV], state_with(ENV, queued), stale_after=3 * 3600, now=now)[0].kind == "unchanged"
+    # BUILDING counts from its start, not from when it was queued
+    building = dict(queued, status="BUILDING", scheduled_on=hours_ago(5), started_on=hours_ago(0.5))
+    assert rc.plan([ENV], state_with(ENV, building), stale_after=3600, now=now)[0].kind == "unchanged"
+    assert rc.plan([ENV], state_with(ENV, dict(building, started_on=hours_ago(1.5))), stale_after=3600,
+                   now=now)[0].kind == "rebuilt"
+    # a finished build is never stale, and a time with an offset is read as such
+    done = dict(queued, status="COMPLETED")
+    assert rc.plan([ENV], state_with(ENV, done), stale_after=3600, now=now)[0].kind == "unchanged"
+    assert rc.build_age(dict(queued, scheduled_on="2026-12-01T11:00:00Z"), now) == 3600
+
+
 class FakeCondaStore:
     """Answers the API from an in-memory store; scripted failures by path fragment."""
 
@@ -111,6 +134,9 @@ class FakeCondaStore:
             return _answer(sorted(self.builds.values(), key=lambda b: -b["id"]), params)
         if route.startswith("/setting/"):
             return _answer(SETTINGS)
+        if route.endswith("/cancel/") and method == "PUT":
+            raise HTTPError("u", 409, "conflict", {}, io.BytesIO(
+                b'{"detail": "conda-store celery broker does not support task cancelation"}'))
         if route.endswith("/logs/"):
             return io.BytesIO(b"line 1\nsolver: nothing provides numpy\n")
         if route.startswith("/build/"):
@@ -187,6 +213,22 @@ def test_a_failed_build_fails_its_environment_with_the_log_tail_and_the_others_g
     assert report["log_tail"].endswith("solver: nothing provides numpy")
     fake.build_status = "COMPLETED"
     assert not rc.reconcile(client(fake), [ENV], wait_builds=True)["changed"]
+
+
+def test_a_lost_build_is_submitted_again_with_a_warning_and_waited_for(fake):
+    rc.reconcile(client(fake), [ENV])
+    fake.builds[1]["scheduled_on"] = "2000-01-01T00:00:00"  # QUEUED since then: a worker lost it
+    result = rc.reconcile(client(fake), [ENV], stale_after=3600)
+    report = result["environments"][0]
+    assert result["changed"] and (report["action"], report["previous_build_id"], report["build_id"]) == ("rebuilt", 1, 2)
+    assert ("PUT", "/build/1/cancel/") in fake.calls  # refused by the standalone broker: left as it is
+    assert len(result["warnings"]) == 1 and "build 1 was QUEUED for" in result["warnings"][0]
+    assert "left as it is, submitted again as build 2" in result["warnings"][0]
+    # the new build is fresh: unchanged next time, and wait follows it although this run submitted nothing
+    fake.build_status = "COMPLETED"
+    again = rc.reconcile(client(fake), [ENV], stale_after=3600, wait_builds=True, sleep=lambda s: None)
+    assert not again["changed"] and again["environments"][0]["build_status"] == "COMPLETED"
+    assert ("GET", "/build/2/") in fake.calls
 
 
 def test_one_refused_submission_fails_that_environment_only(fake):

@@ -11,11 +11,10 @@ environments.
 from __future__ import annotations
 
 import json
-import time
 
 from urllib.parse import quote, urlencode
 
-from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, JsonHttp, http_argument_spec, make_opener
+from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, TokenHttp
 
 PAGE_SIZE = 100  # conda-store's default max_page_size: larger pages are cut to it
 FINISHED = frozenset(("COMPLETED", "FAILED", "CANCELED"))
@@ -25,34 +24,11 @@ class CondaStoreError(ApiError):
     """A conda-store request that failed for good."""
 
 
-def conda_store_argument_spec():
-    """Connection options shared by the conda-store modules of this collection."""
-    return dict(
-        conda_store_url=dict(type="str", required=True),
-        conda_store_token=dict(type="str", required=True, no_log=True),
-        **http_argument_spec()
-    )
-
-
-def client_from_module(module):
-    params = module.params
-    return CondaStoreClient(params["conda_store_url"], params["conda_store_token"],
-                            validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                            timeout=params["http_timeout"], retries=params["http_retries"])
-
-
-class CondaStoreClient(JsonHttp):
+class CondaStoreClient(TokenHttp):
     service = "conda-store"
     error = CondaStoreError
-
-    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, retries=5, backoff=0.5,
-                 opener=None, sleep=time.sleep):
-        if not token:
-            raise CondaStoreError("a conda-store token is needed (conda_store_token)")
-        # build logs are served through a redirect to the storage: follow those (GET only)
-        super().__init__(url, retries=retries, backoff=backoff, sleep=sleep,
-                         opener=opener or make_opener(validate_certs, ca_path, timeout, follow_redirects="safe"))
-        self._token = token
+    option = "conda_store"
+    follow_redirects = "safe"  # build logs are served through a redirect to the storage (GET only)
 
     def request(self, method, path, body=None, params=None, text=False):
         """An API v1 request (path relative to /api/v1); JSON in, the answer's `data` (or the text) out."""
@@ -107,6 +83,17 @@ class CondaStoreClient(JsonHttp):
 
     def build(self, build_id):
         return self.get("/build/%d/" % int(build_id))
+
+    def cancel_build(self, build_id):
+        """Ask conda-store to cancel a build; False when it cannot (its Celery broker does not support it: 409, the
+        standalone and SQL brokers), True when asked."""
+        try:
+            self.request("PUT", "/build/%d/cancel/" % int(build_id))
+        except CondaStoreError as exc:
+            if exc.status in (404, 409):
+                return False
+            raise
+        return True
 
     def build_log(self, build_id):
         return self.request("GET", "/build/%d/logs/" % int(build_id), text=True)

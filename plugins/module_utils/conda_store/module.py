@@ -14,6 +14,7 @@ def environment_options():
         rebuild_failed=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=1800),
+        stale_build_timeout=dict(type="int", default=3600),
     )
 
 
@@ -39,9 +40,12 @@ def run(module, client, environments):
         module.fail_json(msg="%d problems in the environments, nothing was changed:\n%s" % (len(bad), "\n".join(bad)),
                          problems=bad)
     params = module.params
+    if params["stale_build_timeout"] < 0:
+        module.fail_json(msg="stale_build_timeout must be 0 (never) or a number of seconds, not %s"
+                         % params["stale_build_timeout"])
     result = reconcile(client, environments, rebuild_failed=params["rebuild_failed"], wait_builds=params["wait"],
                        wait_timeout=params["wait_timeout"], workers=params.get("workers") or 4,
-                       check_mode=module.check_mode, diff=module._diff)
+                       check_mode=module.check_mode, diff=module._diff, stale_after=params["stale_build_timeout"])
     for warning in result.pop("warnings", []):
         module.warn(warning)
     return result

@@ -10,13 +10,17 @@ build id and a fingerprint of the compared specification); an environment whose 
 one, for the same fingerprint, is unchanged without reading its specification. Any other is compared with the
 specification stored with its newest build (a change made in the conda-store UI, say). plan() compares with no I/O and returns one action per environment:
 created, updated (the specification differs in more than order), rebuilt (same specification, newest build failed,
-rebuild_failed asked), deleted (state absent), unchanged. apply() submits and deletes; each environment fails on
-its own and the others go on. wait() follows the submitted builds and, for a failed one, fetches its log's tail.
+rebuild_failed asked; or newest build QUEUED or BUILDING for longer than stale_after seconds, a build a killed
+worker lost: it is cancelled where the broker allows and submitted again, with a warning), deleted (state absent),
+unchanged. apply() submits and deletes; each environment fails on its own and the others go on. wait() follows the
+submitted builds, and the builds still in progress of unchanged environments, and for a failed one fetches its
+log's tail.
 Environments the list does not name are never read nor touched.
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from ansible_collections.nebari.platform.plugins.module_utils.actions import Action as BaseAction, pool_map, summary
@@ -30,6 +34,7 @@ from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec i
 
 CHANGES = ("created", "updated", "rebuilt", "deleted")
 FAILED_BUILDS = ("FAILED", "CANCELED")
+IN_PROGRESS = ("QUEUED", "BUILDING")
 LOG_TAIL_LINES = 30
 RECORD = "nebari.platform/environments"  # key of the namespace metadata holding what the collection submitted
 
@@ -73,7 +78,32 @@ def read(client, environments, workers=4):
     return state
 
 
-def plan(environments, state, rebuild_failed=False):
+def build_age(build, now):
+    """Seconds since a build was scheduled (started, once BUILDING), by conda-store's clock (naive times are UTC);
+    None when it does not say."""
+    when = build.get("started_on") if build.get("status") == "BUILDING" else None
+    when = when or build.get("scheduled_on")
+    if not when:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return (now - moment).total_seconds()
+
+
+def _stale(build, now, stale_after):
+    """How long the build has been stuck, when it is QUEUED or BUILDING for longer than stale_after (0: never)."""
+    if not stale_after or build.get("status") not in IN_PROGRESS:
+        return None
+    age = build_age(build, now)
+    return age if age is not None and age > stale_after else None
+
+
+def plan(environments, state, rebuild_failed=False, stale_after=0, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     actions = []
     for env in environments:
         namespace = state[env["namespace"]]
@@ -93,9 +123,11 @@ def plan(environments, state, rebuild_failed=False):
             continue
         if have.get("matches_record"):
             latest = have["latest"]
-            if latest.get("status") in FAILED_BUILDS and rebuild_failed:
+            stuck = _stale(latest, now, stale_after)
+            if stuck is not None or (latest.get("status") in FAILED_BUILDS and rebuild_failed):
                 actions.append(Action(base, action="rebuilt", spec=want, fingerprint=digest, before=_view(want),
-                                      after=_view(want), previous_build_id=latest.get("id")))
+                                      after=_view(want), previous_build_id=latest.get("id"),
+                                      previous_build_status=latest.get("status"), stale_for=stuck))
             else:
                 actions.append(Action(base, action="unchanged", build_id=latest.get("id"),
                                       build_status=latest.get("status")))
@@ -107,9 +139,10 @@ def plan(environments, state, rebuild_failed=False):
         if changes:
             actions.append(Action(base, action="updated", spec=want, changes=changes, fingerprint=digest,
                                   before=_view(stored), after=_view(want), previous_build_id=build.get("id")))
-        elif status in FAILED_BUILDS and rebuild_failed:
+        elif _stale(build, now, stale_after) is not None or (status in FAILED_BUILDS and rebuild_failed):
             actions.append(Action(base, action="rebuilt", spec=want, fingerprint=digest, before=_view(stored),
-                                  after=_view(want), previous_build_id=build.get("id")))
+                                  after=_view(want), previous_build_id=build.get("id"), previous_build_status=status,
+                                  stale_for=_stale(build, now, stale_after)))
         else:
             actions.append(Action(base, action="unchanged", build_id=build.get("id"), build_status=status))
     return actions
@@ -135,6 +168,8 @@ def apply(client, actions, workers=4):
             if action.kind == "deleted":
                 client.delete_environment(action["namespace"], action["name"])
             else:
+                if action.get("stale_for") is not None:
+                    action["previous_build_cancelled"] = client.cancel_build(action["previous_build_id"])
                 action["build_id"] = client.submit(action["namespace"], action["spec"])
                 action["build_status"] = "QUEUED"
         except CondaStoreError as exc:
@@ -170,8 +205,10 @@ def record(client, actions, state):
 
 
 def wait(client, actions, timeout=600, interval=2.0, sleep=time.sleep, clock=time.monotonic):
-    """Follow the builds apply() submitted until each finishes or the time is up; fail those that do not complete."""
-    pending = [a for a in actions if a.get("build_id") and a.kind in CHANGES and not a.get("failed")]
+    """Follow the builds apply() submitted, and those of unchanged environments still in progress, until each
+    finishes or the time is up; fail those that do not complete."""
+    pending = [a for a in actions if a.get("build_id") and not a.get("failed")
+               and (a.kind in CHANGES or a.get("build_status") in IN_PROGRESS)]
     deadline = clock() + timeout
     while pending:
         still = []
@@ -209,9 +246,9 @@ def _fail_build(client, action, build):
 
 
 def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wait_timeout=600, workers=4,
-              check_mode=False, diff=False, sleep=time.sleep):
+              check_mode=False, diff=False, sleep=time.sleep, stale_after=0, now=None):
     state = read(client, environments, workers=workers)
-    actions = plan(environments, state, rebuild_failed=rebuild_failed)
+    actions = plan(environments, state, rebuild_failed=rebuild_failed, stale_after=stale_after, now=now)
     warnings = []
     if not check_mode:
         apply(client, actions, workers=workers)
@@ -228,7 +265,12 @@ def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wai
     result["warnings"] = warnings + [
         "%s: its newest build %s %s with this specification (rebuild_failed: true submits it again)"
         % (a.key, a["build_id"], a["build_status"])
-        for a in actions if a.kind == "unchanged" and a.get("build_status") in FAILED_BUILDS]
+        for a in actions if a.kind == "unchanged" and a.get("build_status") in FAILED_BUILDS] + [
+        "%s: build %s was %s for %d s (longer than stale_build_timeout, %d s: a build a stopped worker lost); %s, "
+        "submitted again%s" % (a.key, a["previous_build_id"], a.get("previous_build_status"), a["stale_for"],
+                               stale_after, "cancelled" if a.get("previous_build_cancelled") else "left as it is",
+                               " as build %s" % a["build_id"] if a.get("build_id") else "")
+        for a in actions if a.get("stale_for") is not None]
     failed = [a for a in actions if a.get("failed")]
     if failed:
         result["failed"] = True
@@ -243,7 +285,8 @@ def reconcile(client, environments, rebuild_failed=False, wait_builds=False, wai
 
 def _report(action):
     report = {"namespace": action["namespace"], "name": action["name"], "action": action.kind}
-    for key in ("changes", "build_id", "build_status", "previous_build_id", "msg", "log_tail", "failed"):
+    for key in ("changes", "build_id", "build_status", "previous_build_id", "previous_build_status", "stale_for",
+                "msg", "log_tail", "failed"):
         if action.get(key) is not None:
             report[key] = action[key]
     return report

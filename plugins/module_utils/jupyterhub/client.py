@@ -9,44 +9,19 @@ role it needs; z2jh keeps its token in the hub's Secret).
 
 from __future__ import annotations
 
-import time
-
 from urllib.parse import quote
 
-from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, JsonHttp, http_argument_spec, make_opener
+from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, TokenHttp
 
 
 class JupyterHubError(ApiError):
     """A JupyterHub request that failed for good."""
 
 
-def jupyterhub_argument_spec():
-    """Connection options of the JupyterHub modules of this collection."""
-    return dict(
-        jupyterhub_url=dict(type="str", required=True),
-        jupyterhub_token=dict(type="str", required=True, no_log=True),
-        **http_argument_spec()
-    )
-
-
-def client_from_module(module):
-    params = module.params
-    return JupyterHubClient(params["jupyterhub_url"], params["jupyterhub_token"],
-                            validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                            timeout=params["http_timeout"], retries=params["http_retries"])
-
-
-class JupyterHubClient(JsonHttp):
+class JupyterHubClient(TokenHttp):
     service = "JupyterHub"
     error = JupyterHubError
-
-    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, retries=5, backoff=0.5,
-                 opener=None, sleep=time.sleep):
-        if not token:
-            raise JupyterHubError("a JupyterHub API token is needed (jupyterhub_token)")
-        super().__init__(url, retries=retries, backoff=backoff, sleep=sleep,
-                         opener=opener or make_opener(validate_certs, ca_path, timeout))
-        self._token = token
+    option = "jupyterhub"
 
     def request(self, method, path):
         """A request to the hub's REST API (path relative to /hub/api)."""
