@@ -131,7 +131,8 @@ RETURN = r"""
 users:
   description:
     - One entry per user that changed, was skipped or failed, in the order of the list, then removals, then prunes.
-    - Unchanged users are only counted, in RV(summary).
+    - Unchanged users are only counted, in RV(summary); past 20 failed users (Keycloak out of reach in the middle
+      of a large run, say), only the first 20 are listed, and RV(failed_users) names them all.
   returned: always
   type: list
   elements: dict
@@ -165,6 +166,14 @@ users:
   sample:
     - {username: alia, action: created}
     - {username: blake, action: updated, changes: [enabled], join: [], leave: []}
+failed_users:
+  description:
+    - The users that could not be reconciled. The failure's message lists each with its reason, or past 20, the
+      reasons with how many users each and the first of their names.
+  returned: when a user failed
+  type: list
+  elements: str
+  sample: [blake, casey]
 summary:
   description:
     - How many users each action concerned, as carried out; after a failure, only what was done before it is

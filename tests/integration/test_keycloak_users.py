@@ -154,6 +154,9 @@ def test_an_outage_mid_run_is_ridden_out_or_fails_clearly_and_a_rerun_converges(
     assert long.connections > 60 and run.rc != 0
     assert "Keycloak at http://127.0.0.1:%d/auth did not answer after 2 attempts" % long.port \
         in run.failure_messages()[0]
+    # short however many failed: each reason once with a count, every failed user named in failed_users
+    assert len(module["failed_users"]) > 20 and len(run.failure_messages()[0]) < 1000
+    assert sum(1 for user in module["users"] if user["action"] == "failed") == 20
     created = admin.memberships(realm)
     assert all(created[name] == expected[name] for name in created)  # whoever exists has exactly its groups
 

@@ -60,6 +60,29 @@ def test_after_a_partial_failure_the_result_counts_and_lists_only_what_was_done(
     assert sorted(result["diff"]["after"]) == ["alia"]
 
 
+def test_many_failures_make_a_short_result_that_names_every_failed_user():
+    """Issue 21: Keycloak out of reach during a 2,000-user create ended in a 9,067-line result."""
+    desired = [{"username": "user%04d" % i} for i in range(2000)]
+    down = "Keycloak at http://kc did not answer after 6 attempts: [Errno 111] Connection refused"
+
+    class DownAdmin(FakeAdmin):
+        def request(self, method, path, body=None, params=None):
+            if method == "POST" and body["username"] >= "user1991":
+                raise KeycloakError("POST %s: HTTP 409 User exists with same email" % path, status=409)
+            if method == "POST" and body["username"] != "user0000":
+                raise KeycloakError("POST %s: %s" % (path, down))
+            return FakeAdmin.request(self, method, path, body, params)
+    admin = DownAdmin()
+    result = reconcile_users(admin, "nebari", desired, workers=1)
+    assert result["summary"] == {"created": 1, "failed": 1999}
+    assert len(result["failed_users"]) == 1999 and result["failed_users"][0] == "user0001"
+    assert [u["action"] for u in result["users"]] == ["created"] + ["failed"] * 20
+    assert result["msg"].startswith("1999 of 2000 users could not be reconciled (all their names in failed_users): "
+                                    "1990 users: %s (user0001, user0002," % down)
+    assert "user0010 and 1980 more); 9 users: HTTP 409 User exists with same email (user1991," in result["msg"]
+    assert len(result["msg"]) < 600
+
+
 def test_a_user_created_whose_default_groups_could_not_be_left_is_failed_and_still_a_change():
     admin = FakeAdmin(refuse_leave={"alia"})
     result = reconcile_users(admin, "nebari", [{"username": "alia", "groups": ["analyst"]}], workers=1)

@@ -5,10 +5,16 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak import realm_state
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import KeycloakError
 from ansible_collections.nebari.platform.plugins.module_utils.actions import summary
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import MARKER, apply, is_managed, plan
+
+FAILED_LISTED = 20  # failed users listed in full, in users and in msg
+NAMES_SHOWN = 10  # names shown per reason past that
+REQUEST = re.compile(r"^(GET|POST|PUT|DELETE) \S+: ")  # the request a client error starts with
 
 CHANGES = ("created", "updated", "disabled", "removed")
 
@@ -42,17 +48,19 @@ def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, wo
             error = exc.message  # the users are created or updated all the same: the result says so
 
     # an action that failed during apply has become "failed": the counts and lists are what was done
+    failed = [a for a in actions if a.kind == "failed"]
+    # unchanged users are only counted, and past FAILED_LISTED failures (Keycloak down at two thousand users) only
+    # the first are listed in full: at a thousand users either list would be most of the result
+    listed = set(id(a) for a in failed[:FAILED_LISTED])
     result = {
         "changed": any(a.kind in CHANGES or a.get("partial") for a in actions),
-        # unchanged users are only counted: at a thousand users the list would be most of the result
-        "users": [_report(a) for a in actions if a.kind != "unchanged"],
+        "users": [_report(a) for a in actions if a.kind != "unchanged" and (a.kind != "failed" or id(a) in listed)],
         "summary": summary(actions),
     }
-    failed = [a for a in actions if a.kind == "failed"]
     messages = [error] if error else []
     if failed:
-        messages.append("%d of %d users could not be reconciled: %s" % (
-            len(failed), len(actions), "; ".join("%s: %s" % (a["username"], a.get("msg")) for a in failed)))
+        result["failed_users"] = [a["username"] for a in failed]
+        messages.append(failure_message(failed, len(actions)))
     if messages:
         result["failed"] = True
         result["msg"] = "; ".join(messages)
@@ -63,6 +71,21 @@ def reconcile_users(client, realm, users, absent=(), prune=False, adopt=True, wo
             "after": {a["username"]: a.get("after") for a in changed if a.get("after") is not None},
         }
     return result
+
+
+def failure_message(failed, total):
+    """Each failed user with its reason, or, past FAILED_LISTED, the reasons with how many users each and the
+    first of their names (a reason is the message without its request: "POST /admin/...: ")."""
+    if len(failed) <= FAILED_LISTED:
+        return "%d of %d users could not be reconciled: %s" % (
+            len(failed), total, "; ".join("%s: %s" % (a["username"], a.get("msg")) for a in failed))
+    reasons = {}
+    for action in failed:
+        reasons.setdefault(REQUEST.sub("", action.get("msg") or "no reason given"), []).append(action["username"])
+    return "%d of %d users could not be reconciled (all their names in failed_users): %s" % (len(failed), total, "; ".join(
+        "%d users: %s (%s%s)" % (len(names), reason, ", ".join(names[:NAMES_SHOWN]),
+                                 " and %d more" % (len(names) - NAMES_SHOWN) if len(names) > NAMES_SHOWN else "")
+        for reason, names in sorted(reasons.items(), key=lambda item: -len(item[1]))))
 
 
 def _report(action):
