@@ -43,11 +43,17 @@ def test_metallb_gets_its_pool_from_the_inventory(playbook, sandbox_vars, k8s, n
     standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
     components = {name: {"enabled": False} for name in CATALOG}
     components["metallb"] = {"enabled": True, "namespace": namespace, "chart": {"path": standin}, "timeout": "2m"}
+    components["traefik"] = {"enabled": True, "namespace": namespace, "chart": {"path": standin}, "timeout": "2m"}
     variables = dict(sandbox_vars, nebari_components=components,
                      nebari_metallb_addresses=["192.168.10.240-192.168.10.250"])
 
     run = playbook(extra_vars=variables, args=["--tags", "cluster,stack"])
     assert run.rc == 0, run.failure_messages()
+    # the pool right after MetalLB's release, before Traefik's, which waits on its LoadBalancer's address
+    tasks = [name for name, dummy in run.results()]
+    pool = next(i for i, name in enumerate(tasks) if "MetalLB address pool nebari" in name)
+    assert next(i for i, name in enumerate(tasks) if "Install or upgrade metallb" in name) < pool
+    assert pool < next(i for i, name in enumerate(tasks) if "Install or upgrade traefik" in name)
     custom = client.CustomObjectsApi(k8s.api_client)
     pool = custom.get_namespaced_custom_object("metallb.io", "v1beta1", namespace, "ipaddresspools", "nebari")
     assert pool["spec"] == {"addresses": ["192.168.10.240-192.168.10.250"]}
