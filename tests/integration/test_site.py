@@ -151,6 +151,14 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert session.get(hub + "/user/alia/lab", timeout=60).status_code == 200  # the hub's OAuth lets her in
     status = session.get(hub + "/user/alia/api/status", timeout=30)
     assert status.status_code == 200 and "started" in status.json(), status.text[:300]
+    # her server culls idle kernels and terminals with Nebari's defaults (nebari_idle_culler): jupyter_server reads them
+    shown = subprocess.run([testbed["kubectl"], "--kubeconfig", testbed["kubeconfig"], "-n", namespace, "exec",
+                            "jupyter-alia", "--", "jupyter", "server", "--show-config"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert "/etc/jupyter/jupyter_server_config.json" in shown.stdout, shown.stdout + shown.stderr
+    for setting in (".cull_idle_timeout = 900", ".cull_connected = True", ".cull_inactive_timeout = 900",
+                    ".shutdown_no_activity_timeout = 900"):
+        assert setting in shown.stdout, shown.stdout
     # conda-store's server and worker (the collection's chart) really run, the server answering through its Service
     conda_store = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
     assert sorted((p.metadata.labels["app.kubernetes.io/component"], p.status.phase, p.spec.node_name)

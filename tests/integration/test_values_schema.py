@@ -45,7 +45,10 @@ CASES = {  # each TLS mode; and every image from a registry mirror, as an airgap
     "existing": {"nebari_tls": {"mode": "existing", "secret_name": "nebari-tls"}},
     "mirror": {"nebari_tls": {"mode": "selfsigned"}, "nebari_image_registry": MIRROR},
     # a StorageClass and sizes, and every service's Keycloak client secret
+    # (and idle culling: servers never, kernels after an hour even when busy)
     "storage-and-login": {"nebari_storage": {"class": "fast-ssd", "user_home": "20Gi", "prometheus": "100Gi"},
+                          "nebari_idle_culler": {"server_cull_timeout": 0, "kernel_cull_idle_timeout": 60,
+                                                 "kernel_cull_busy": True},
                           "nebari_keycloak_client_secrets": {client: "s3cret-%s" % client for client in (
                               "jupyterhub", "conda_store", "argo-server-sso", "grafana")}},
     # k3s with NVIDIA's GPU Operator installing driver and toolkit (instead of the device plugin and role nvidia_gpu)
@@ -254,3 +257,20 @@ def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
     assert {r["component"]: r["oidc_client"] for r in rendered["releases"] if r["oidc_client"]} == {
         "conda-store": "conda_store", "jupyterhub": "jupyterhub", "argo-workflows": "argo-server-sso",
         "kube-prometheus-stack": "grafana"}
+
+
+def test_idle_culling_takes_nebari_defaults_and_the_inventory_in_minutes(rendered):
+    hub = rendered["values"]["jupyterhub"]
+    culler = hub["singleuser"]["extraFiles"]["nebari-idle-culler"]
+    assert culler["mountPath"] == "/etc/jupyter/jupyter_server_config.json"
+    if rendered["case"] != "storage-and-login":
+        assert hub["cull"] == {"enabled": True, "timeout": 1800, "every": 600}
+        assert culler["data"] == {
+            "MappingKernelManager": {"cull_idle_timeout": 900, "cull_interval": 300, "cull_connected": True,
+                                     "cull_busy": False},
+            "TerminalManager": {"cull_inactive_timeout": 900, "cull_interval": 300},
+            "ServerApp": {"shutdown_no_activity_timeout": 900}}
+        return
+    assert hub["cull"]["enabled"] is False
+    assert culler["data"]["MappingKernelManager"] == {"cull_idle_timeout": 3600, "cull_interval": 300,
+                                                      "cull_connected": True, "cull_busy": True}

@@ -20,6 +20,11 @@ import string
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import defaults, profiles
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import AUTH_REASON, CLUSTER, REASONS
+
+# Classic's jupyterlab.idle_culler keys, which nebari_idle_culler takes as they are
+IDLE_CULLER_KEYS = ("terminal_cull_inactive_timeout", "terminal_cull_interval", "kernel_cull_idle_timeout",
+                    "kernel_cull_interval", "kernel_cull_connected", "kernel_cull_busy",
+                    "server_shutdown_no_activity_timeout")
 from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import reference, service_secrets
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
@@ -162,6 +167,7 @@ class _Converter:
                                   "clusters, so nebari_gpu_plugin is none (set device-plugin or gpu-operator to have "
                                   "the collection install one)" % (gpu_groups, provider))
         self.storage()
+        self.idle_culler()
         self.components()
         self.environments()
         self.identity(users, user_groups)
@@ -316,6 +322,18 @@ class _Converter:
             storage["conda_store"] = str(size)
         if storage:
             self.out.variables["nebari_storage"] = storage
+
+    def idle_culler(self):
+        """jupyterlab.idle_culler: nebari_idle_culler has Classic's keys, in Classic's unit (minutes)."""
+        culler = self.peek("jupyterlab.idle_culler")
+        if not isinstance(culler, dict) or not culler:
+            return
+        kept = {}
+        for key, value in culler.items():
+            if key in IDLE_CULLER_KEYS:
+                kept[key] = self.get("jupyterlab.idle_culler.%s" % key)
+        if kept:
+            self.out.variables["nebari_idle_culler"] = kept
 
     def components(self):
         components = {}

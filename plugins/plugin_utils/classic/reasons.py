@@ -17,8 +17,12 @@ REASONS = {
              "templates in nebari_components.jupyterhub.values",
     "dns": "the collection manages no DNS records: point nebari_domain at the ingress address",
     "ingress": "Traefik's Terraform overrides: set them as nebari_components.traefik.values",
-    "jupyterlab": "JupyterLab settings (default and gallery settings, idle culler, initial repositories) are not "
-                  "rendered by the collection; set them in nebari_components.jupyterhub.values",
+    "jupyterlab.default_settings": "JupyterLab settings are not rendered by the collection; set them in "
+                                   "nebari_components.jupyterhub.values",
+    "jupyterlab.gallery_settings": "no JupyterLab gallery here: set it in nebari_components.jupyterhub.values",
+    "jupyterlab.initial_repositories": "no initial repositories cloned here: an init container in "
+                                       "nebari_components.jupyterhub.values",
+    "jupyterlab.preferred_dir": "set the preferred directory in nebari_components.jupyterhub.values",
     "jhub_apps": "jhub-apps is not part of the collection's stack",
     "telemetry": "jupyterlab-pioneer telemetry is not part of the collection's stack",
     "external_container_reg": "registry credentials: create an image pull secret in the cluster (any secret in "

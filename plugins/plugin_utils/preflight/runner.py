@@ -17,6 +17,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     environments,
     gpu,
     identity,
+    idle_culler,
     components,
     k3s,
     node_groups,
@@ -29,7 +30,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
 CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, environments, components, storage,
-          profiles, secrets)
+          idle_culler, profiles, secrets)
 
 
 def variables():
