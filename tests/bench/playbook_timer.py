@@ -12,16 +12,17 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(playbook, variables, inventory=None, args=()):
-    """Run playbook with variables (as an extra-vars file) against localhost, or against inventory with args;
-    returns (seconds, the recap's counters). Exits on failure."""
+def run(playbook, variables, inventory=None, args=(), root=ROOT):
+    """Run playbook with variables (as an extra-vars file) against localhost, or against inventory with args, from
+    the checkout root (another checkout's, to compare with an earlier commit: the same venv runs it); returns
+    (seconds, the recap's counters). Exits on failure."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(variables, f)
     started = time.monotonic()
     target = ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), playbook, "-e", "@" + f.name]
-                          + target + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+                          + target + list(args), cwd=root, capture_output=True, text=True, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg")))
     elapsed = time.monotonic() - started
     os.unlink(f.name)
     recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]

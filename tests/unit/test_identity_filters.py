@@ -68,9 +68,12 @@ def test_default_groups_that_differ_or_a_new_realm_get_the_wanted_groups_as_path
     assert realm_default_groups([], []) == []
 
 
-def test_the_realm_role_gives_keycloak_realm_its_default_groups_through_the_filter():
+def test_the_realm_role_gives_its_module_the_default_groups_and_the_groups_through_the_filter():
+    """keycloak_realm_config compares the default groups as a set of paths itself (the filter is for
+    community.general.keycloak_realm, which compares lists as they are)."""
     with open(os.path.join(ROOT, "roles", "keycloak_realm", "tasks", "main.yml")) as f:
-        (block,) = [t for t in yaml.safe_load(f) if "block" in t]
-    (task,) = [t for t in block["block"] if t["name"] == "Default groups of new users"]
-    expression = task["community.general.keycloak_realm"]["default_groups"]
-    assert "nebari.platform.realm_default_groups(keycloak_realm_result.existing.defaultGroups" in expression
+        (task,) = [t for t in yaml.safe_load(f) if "nebari.platform.keycloak_realm_config" in t]
+    options = task["nebari.platform.keycloak_realm_config"]
+    assert options["default_groups"] == "{{ keycloak_realm_default_groups }}"
+    assert "nebari.platform.realm_groups(keycloak_realm_builtin_groups)" in options["groups"]
+    assert task["no_log"] is True  # its result carries the clients' secrets
