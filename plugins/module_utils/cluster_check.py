@@ -243,10 +243,12 @@ def _as_list(value):
     return [value] if isinstance(value, str) else list(value)
 
 
-def check_placement(pods, nodes, releases, placement, node_groups):
+def check_placement(pods, nodes, releases, placement, node_groups, stand_ins=None):
     """Pods of the releases on a node outside the node groups the inventory assigns them (DaemonSets' pods, which
     run where their DaemonSet puts them, are left out, as are pods not scheduled yet: readiness reports those).
-    nodes: {name: labels}; node_groups: nebari_node_groups (name -> {labels})."""
+    nodes: {name: labels}; node_groups: nebari_node_groups (name -> {labels}); stand_ins: {node: [groups]}, nodes
+    that count as members of groups whose labels they do not carry (a test bed's real node standing in for one)."""
+    stand_ins = stand_ins or {}
     found = []
     for pod in pods:
         if _daemon(pod) or _finished(pod):
@@ -262,8 +264,7 @@ def check_placement(pods, nodes, releases, placement, node_groups):
         labels = nodes.get(node)
         if labels is None:
             continue
-        on = [group for group in groups
-              if all(labels.get(k) == str(v) for k, v in ((node_groups.get(group) or {}).get("labels") or {}).items())]
+        on = [group for group in groups if group in (stand_ins.get(node) or []) or all(labels.get(k) == str(v) for k, v in ((node_groups.get(group) or {}).get("labels") or {}).items())]
         if not on:
             meta = _meta(pod)
             found.append(problem("placement", "Pod", meta.get("namespace"), meta.get("name"),
@@ -336,7 +337,7 @@ def check_readiness(pods, releases, user_components=()):
 
 # ------------------------------------------------------------------------------------------------------------ all
 
-def run_checks(objects, releases, placement, node_groups, user_components=(), checks=CHECKS):
+def run_checks(objects, releases, placement, node_groups, user_components=(), checks=CHECKS, stand_ins=None):
     """Every problem at once. objects: {pods, services, secrets, configmaps, pvcs, ingresses, ingressroutes,
     ingressroutetcps, nodes} as lists of API objects (secrets and configmaps need their data keys only)."""
     services = {(_meta(s).get("namespace"), _meta(s).get("name")): s for s in objects.get("services") or []}
@@ -353,7 +354,8 @@ def run_checks(objects, releases, placement, node_groups, user_components=(), ch
         found += check_pod_references(objects.get("pods") or [], index["secrets"], index["configmaps"], claims)
     if "placement" in checks:
         nodes = {_meta(n).get("name"): _meta(n).get("labels") or {} for n in objects.get("nodes") or []}
-        found += check_placement(objects.get("pods") or [], nodes, releases, placement or {}, node_groups or {})
+        found += check_placement(objects.get("pods") or [], nodes, releases, placement or {}, node_groups or {},
+                                 stand_ins)
     if "load_balancers" in checks:
         found += check_load_balancers(objects.get("services") or [])
     if "readiness" in checks:

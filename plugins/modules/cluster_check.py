@@ -69,6 +69,13 @@ options:
       of the group's labels.
     type: dict
     default: {}
+  stand_ins:
+    description:
+      - Nodes that count as members of node groups whose labels they do not carry, node name to group names. Only
+        for a test bed whose one real node stands in for another group (the sandbox's C(testbed_stands_in_for));
+        a real cluster has none.
+    type: dict
+    default: {}
   user_components:
     description: Pod components users start (JupyterLab servers, Dask schedulers and workers), left out of readiness.
     type: list
@@ -164,6 +171,7 @@ def main():
             releases=dict(type="list", elements="dict", default=[]),
             placement=dict(type="dict", default={}),
             node_groups=dict(type="dict", default={}),
+            stand_ins=dict(type="dict", default={}),
             user_components=dict(type="list", elements="str",
                                  default=["singleuser-server", "dask-scheduler", "dask-worker"]),
             checks=dict(type="list", elements="str", choices=list(cluster_check.CHECKS),
@@ -184,7 +192,7 @@ def main():
     except Exception as exc:  # the client raises urllib3's and others' errors as they come: say what failed
         module.fail_json(msg="cannot read the cluster: %s: %s" % (type(exc).__name__, exc), problems=[], checked={})
     problems = cluster_check.run_checks(objects, params["releases"], params["placement"], params["node_groups"],
-                                        params["user_components"], params["checks"])
+                                        params["user_components"], params["checks"], params["stand_ins"])
     elapsed = round(time.monotonic() - started, 3)
     kinds = ("pods", "services", "secrets", "configmaps", "pvcs", "ingresses", "ingressroutes", "ingressroutetcps",
              "nodes")

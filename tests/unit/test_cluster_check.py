@@ -232,3 +232,13 @@ def test_read_lists_each_kind_once_per_namespace_keeps_no_secret_value_and_skips
     assert [s["metadata"]["name"] for s in objects["services"]] == ["s"]  # the other namespace's, for the route
     assert len(api.calls) == len(set(api.calls)) == 11
     assert cc.run_checks(objects, [], {}, {}) == []
+
+
+def test_a_node_standing_in_for_a_group_counts_as_its_member_for_placement():
+    """The sandbox's real node (general) runs the user group's JupyterLab servers: named as a stand-in, it counts."""
+    pods = [pod("jupyter-alia", labels={"release": "jupyterhub", "component": "singleuser-server"}, node="general-0"),
+            pod("hub-1", labels={"app.kubernetes.io/instance": "jupyterhub"}, node="user-0")]
+    found = cc.run_checks({"pods": pods, "nodes": NODES}, RELEASES, PLACEMENT, NODE_GROUPS, checks=["placement"],
+                          stand_ins={"general-0": ["user"]})
+    assert messages(found) == [
+        "Pod dev/hub-1: release jupyterhub runs on node user-0, which is not in node group general"]
