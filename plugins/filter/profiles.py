@@ -21,12 +21,29 @@ def gpu_node_groups(node_groups):
     return [name for name, group in (node_groups or {}).items() if (group or {}).get("gpu")]
 
 
-def placement(profile, node_groups, default_group, kind):
-    """(node selector, tolerations) of the node group a profile runs on."""
+def profile_group(profile, node_groups, default_group):
+    """The name of the node group a profile runs on."""
     name = profile.get("node_group")
     if not name:
         gpus = gpu_node_groups(node_groups) if profile.get("gpus") else []
         name = gpus[0] if gpus else default_group
+    return name
+
+
+def profile_node_groups(profiles, node_groups, default_group):
+    """The node groups the pods of these profiles run on, the default group first: where the cluster check expects
+    JupyterLab servers and Dask workers."""
+    names = [default_group]
+    for profile in profiles or []:
+        name = profile_group(profile, node_groups, default_group)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def placement(profile, node_groups, default_group, kind):
+    """(node selector, tolerations) of the node group a profile runs on."""
+    name = profile_group(profile, node_groups, default_group)
     group = (node_groups or {}).get(name)
     if group is None:
         raise AnsibleFilterError("nebari_profiles.%s (%s): node group %r is not in nebari_node_groups"
@@ -120,4 +137,4 @@ def dask_worker_profiles(profiles, node_groups, default_group="worker", runtime_
 class FilterModule:
     def filters(self):
         return {"jupyterlab_profiles": jupyterlab_profiles, "dask_worker_profiles": dask_worker_profiles,
-                "node_group_placement": node_group_placement}
+                "node_group_placement": node_group_placement, "profile_node_groups": profile_node_groups}

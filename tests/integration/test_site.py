@@ -88,6 +88,12 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
         assert exc.status == 404, exc
     first = playbook(extra_vars=variables)
     assert first.rc == 0, first.failure_messages() or first.stderr
+    # the cluster check, the run's last step, read the converged sandbox and found no broken reference (routes,
+    # Secrets and keys, claims, node groups, LoadBalancer addresses, readiness): Dask Gateway's API token included
+    check = [r for name, r in first.results() if name.endswith("Check the live cluster (routes, references, "
+                                                               "placement, load balancers, readiness)")]
+    assert len(check) == 1 and check[0]["problems"] == [], check
+    assert check[0]["checked"]["pods"] > 10 and check[0]["checked"]["ingresses"] > 0, check[0]["checked"]
 
     # every release from the airgap directory: the upstream chart, or the stand-in where nobody has the chart
     with open(os.path.join(testbed["state"], "airgap", "charts", "STANDINS")) as f:

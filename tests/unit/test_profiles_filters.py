@@ -1,4 +1,5 @@
-"""Filters of the stack layer: jupyterlab_profiles, dask_worker_profiles and node_group_placement."""
+"""Filters of the stack layer: jupyterlab_profiles, dask_worker_profiles, node_group_placement and
+profile_node_groups."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -7,6 +8,7 @@ from ansible_collections.nebari.platform.plugins.filter.profiles import (
     dask_worker_profiles,
     jupyterlab_profiles,
     node_group_placement,
+    profile_node_groups,
 )
 
 GROUPS = {
@@ -70,3 +72,11 @@ def test_node_group_placement_selects_any_of_the_groups_and_tolerates_their_tain
     assert node_group_placement(GROUPS, []) == {"affinity": {}, "tolerations": []}
     with pytest.raises(AnsibleFilterError, match="'v100' is not in nebari_node_groups"):
         node_group_placement(GROUPS, ["v100"])
+
+
+def test_profile_node_groups_are_the_default_then_each_profiles_group_once():
+    """Where the cluster check expects JupyterLab servers: the same groups the profiles' selectors name."""
+    profiles = [{"name": "small"}, {"name": "gpu", "gpus": 1}, {"name": "big-gpu", "gpus": 2},
+                {"name": "t4", "gpus": 1, "node_group": "t4"}, {"name": "pinned", "node_group": "worker"}]
+    assert profile_node_groups(profiles, GROUPS, "user") == ["user", "a100", "t4", "worker"]
+    assert profile_node_groups([], GROUPS, "user") == ["user"]

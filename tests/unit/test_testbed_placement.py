@@ -46,3 +46,18 @@ def test_other_groups_a_missing_image_or_a_required_affinity_stay_simulated():
         patch = decide(spec, IMAGES, REAL, "testbed.invalid/pause:3.10")
         assert patch == [] or annotation(patch).startswith("simulated"), patch  # [] : scheduled as it is
         assert not any(op.get("value") == "true" and REAL_LABEL.replace("/", "~1") in op["path"] for op in patch)
+
+
+def test_a_daemonsets_pod_without_its_image_runs_the_pause_image_without_probes_or_mounts():
+    """node-exporter mounts the host's / with HostToContainer propagation, which containerd refuses on the real
+    node (its / is not a shared mount): the pause image needs none of the pod's mounts."""
+    spec = pod({}, image="testbed.invalid/prometheus/node-exporter:v1.8.0")
+    spec["metadata"]["ownerReferences"] = [{"kind": "DaemonSet", "name": "node-exporter"}]
+    spec["spec"]["containers"][0].update(
+        args=["--path.rootfs=/host/root"], readinessProbe={"httpGet": {"port": 9100}},
+        volumeMounts=[{"name": "root", "mountPath": "/host/root", "mountPropagation": "HostToContainer"}])
+    patch = decide(spec, IMAGES, REAL, "testbed.invalid/pause:3.10")
+    assert annotation(patch).startswith("simulated: no image testbed.invalid/prometheus/node-exporter:v1.8.0")
+    assert {"op": "replace", "path": "/spec/containers/0/image", "value": "testbed.invalid/pause:3.10"} in patch
+    assert [op["path"] for op in patch if op["op"] == "remove"] == [
+        "/spec/containers/0/args", "/spec/containers/0/readinessProbe", "/spec/containers/0/volumeMounts"]

@@ -9,7 +9,7 @@ A mutating admission webhook on Pod creation (outside kube-system), served in th
   whose nodeSelector asks for that group's labels runs on the real node, those labels replaced by the real node's
   (a JupyterLab server of the user node group, say, which the one real node could not run otherwise);
 - an image is missing and a DaemonSet placed the pod on the real node: its containers run the pause image instead,
-  without probes (the DaemonSet is complete, and nothing pretends to serve);
+  without probes or mounts (the DaemonSet is complete, and nothing pretends to serve);
 - an image is missing otherwise: the pod goes to a kwok node (nodeSelector type=kwok), where kwok reports it
   Running without running it.
 
@@ -163,7 +163,8 @@ def decide(pod, images, real, pause):
             base = "/spec/containers/%d" % index
             patch.append({"op": "replace", "path": base + "/image", "value": pause})
             patch.append({"op": "add", "path": base + "/command", "value": ["/pause"]})
-            for field in ("args", "livenessProbe", "readinessProbe", "startupProbe"):
+            # (nor its mounts: a host path mounted with propagation needs a shared root, which the node has not)
+            for field in ("args", "livenessProbe", "readinessProbe", "startupProbe", "volumeMounts"):
                 if field in container:
                     patch.append({"op": "remove", "path": "%s/%s" % (base, field)})
         return patch
