@@ -264,7 +264,8 @@ def check_placement(pods, nodes, releases, placement, node_groups, stand_ins=Non
         labels = nodes.get(node)
         if labels is None:
             continue
-        on = [group for group in groups if group in (stand_ins.get(node) or []) or all(labels.get(k) == str(v) for k, v in ((node_groups.get(group) or {}).get("labels") or {}).items())]
+        on = [group for group in groups
+              if group in (stand_ins.get(node) or []) or _has_labels(labels, node_groups.get(group))]
         if not on:
             meta = _meta(pod)
             found.append(problem("placement", "Pod", meta.get("namespace"), meta.get("name"),
@@ -460,3 +461,8 @@ def api_client(kubeconfig=None, context=None):
             return client.ApiClient()
     except Exception as exc:  # kubeconfig errors come in many kinds; say which file
         raise ReadError("cannot load the kubeconfig %s: %s" % (kubeconfig or "(default)", exc))
+
+
+def _has_labels(labels, node_group):
+    """Whether a node's labels carry every label of a node group."""
+    return all(labels.get(key) == str(value) for key, value in ((node_group or {}).get("labels") or {}).items())
