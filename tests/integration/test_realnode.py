@@ -179,11 +179,12 @@ def test_nothing_leaves_the_machine(testbed, k8s, ns):
         "except OSError as e:\n"
         "    out['dns'] = [str(e), round(time.time() - t, 2)]\n"
         "print(json.dumps(out))")))
+    # refused at once, not after the 20 s timeout (5 s of slack: the first dial once took 1.03 s on a loaded CI)
     for host in ("203.0.113.7", "1.1.1.1"):
         errno, seconds = result[host]
-        assert errno in (101, 113) and seconds < 1, result  # ENETUNREACH / EHOSTUNREACH, not a timeout
+        assert errno in (101, 113) and seconds < 5, result  # ENETUNREACH / EHOSTUNREACH, not a timeout
     message, seconds = result["dns"]  # not resolved (the cluster DNS has no forwarder), and at once
-    assert ("not known" in message or "name resolution" in message) and seconds < 1, result
+    assert ("not known" in message or "name resolution" in message) and seconds < 5, result
 
 
 @pytest.mark.parametrize("target", ["service without endpoints", "address outside the test bed"])
