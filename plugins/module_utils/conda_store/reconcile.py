@@ -136,13 +136,14 @@ def plan(environments, state, rebuild_failed=False, stale_after=0, now=None):
         stored = _stored_spec(have)
         changes = differs(want, stored, namespace["settings"]) if stored is not None else ["specification"]
         status = build.get("status")
+        stuck = _stale(build, now, stale_after)
         if changes:
             actions.append(Action(base, action="updated", spec=want, changes=changes, fingerprint=digest,
                                   before=_view(stored), after=_view(want), previous_build_id=build.get("id")))
-        elif _stale(build, now, stale_after) is not None or (status in FAILED_BUILDS and rebuild_failed):
+        elif stuck is not None or (status in FAILED_BUILDS and rebuild_failed):
             actions.append(Action(base, action="rebuilt", spec=want, fingerprint=digest, before=_view(stored),
                                   after=_view(want), previous_build_id=build.get("id"), previous_build_status=status,
-                                  stale_for=_stale(build, now, stale_after)))
+                                  stale_for=stuck))
         else:
             actions.append(Action(base, action="unchanged", build_id=build.get("id"), build_status=status))
     return actions
