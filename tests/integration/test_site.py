@@ -151,9 +151,17 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     notebook = k8s.read_namespaced_pod("jupyter-alia", namespace)
     assert (notebook.status.phase, notebook.spec.node_name) == ("Running", REAL_NODE)
     assert notebook.metadata.annotations[PLACEMENT] == "real: %s stands in for nebari.dev/node-group=user" % REAL_NODE
-    assert k8s.read_namespaced_persistent_volume_claim("claim-alia", namespace).status.phase == "Bound"
-    home = [m.mount_path for m in notebook.spec.containers[0].volume_mounts if m.name == "volume-alia"]
-    assert home == ["/home/jovyan"], home
+    # the shared volume (nebari_storage.shared): her home, her groups' folders, the environments she may read
+    assert k8s.read_namespaced_persistent_volume_claim("nebari-shared", namespace).status.phase == "Bound"
+    mounts = sorted((m.mount_path, m.sub_path, bool(m.read_only))
+                    for m in notebook.spec.containers[0].volume_mounts if m.name == "home")
+    assert mounts == [("/home/alia", "home/alia", False)] + [
+        ("/home/conda/%s" % ns, "conda-store/%s" % ns, True)
+        for ns in ("alia", "analyst", "global", "ml-team", "nebari-git")] + [
+        ("/shared/analyst", "shared/analyst", False), ("/shared/ml-team", "shared/ml-team", False)], mounts
+    envs_path = {e.name: e.value for e in notebook.spec.containers[0].env}["CONDA_ENVS_PATH"]
+    assert envs_path.split(":") == ["/home/conda/%s/envs" % ns
+                                    for ns in ("global", "nebari-git", "alia", "analyst", "ml-team")], envs_path
     assert session.get(hub + "/user/alia/lab", timeout=60).status_code == 200  # the hub's OAuth lets her in
     status = session.get(hub + "/user/alia/api/status", timeout=30)
     assert status.status_code == 200 and "started" in status.json(), status.text[:300]
@@ -165,6 +173,17 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     for setting in (".cull_idle_timeout = 900", ".cull_connected = True", ".cull_inactive_timeout = 900",
                     ".shutdown_no_activity_timeout = 900"):
         assert setting in shown.stdout, shown.stdout
+    # she works in her home, writes to her group's folder as herself, and cannot change an environment
+    kubectl_exec = [testbed["kubectl"], "--kubeconfig", testbed["kubeconfig"], "-n", namespace, "exec", "jupyter-alia",
+                    "--", "sh", "-c"]
+    script = ('pwd; echo "$HOME"; date > /shared/analyst/from-alia && stat -c %u /shared/analyst/from-alia; '
+              'touch /home/conda/global/x 2>/dev/null && echo writable || echo read-only')
+    shown = subprocess.run(kubectl_exec + [script], capture_output=True, text=True, timeout=60, check=False)
+    assert shown.stdout.split() == ["/home/alia", "/home/alia", "1000", "read-only"], shown.stdout + shown.stderr
+    # the file is on the shared volume, where another member of the group finds it
+    shared = [v for v in k8s.list_persistent_volume().items
+              if v.spec.claim_ref and (v.spec.claim_ref.namespace, v.spec.claim_ref.name) == (namespace, "nebari-shared")]
+    assert (Path(shared[0].spec.host_path.path) / "shared" / "analyst" / "from-alia").is_file()
     # conda-store's server and worker (the collection's chart) really run, the server answering through its Service
     conda_store = k8s.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=conda-store").items
     assert sorted((p.metadata.labels["app.kubernetes.io/component"], p.status.phase, p.spec.node_name)

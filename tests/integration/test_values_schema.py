@@ -227,12 +227,21 @@ def test_lets_encrypt_takes_its_address_and_server_from_the_inventory(rendered):
 def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
     values = rendered["values"]
     if rendered["case"] != "storage-and-login":
-        # no class: the cluster's default StorageClass everywhere; no client secret: no Keycloak login configured
-        assert values["jupyterhub"]["singleuser"]["storage"] == {"capacity": "10Gi"}
-        assert "config" not in values["jupyterhub"]["hub"] and "envValueFrom" not in values["kube-prometheus-stack"]["grafana"]
+        # the sandbox's shared volume (nebari_storage.shared): homes and conda-store's store on claim nebari-shared;
+        # no client secret: no Keycloak login configured
+        assert values["jupyterhub"]["singleuser"]["storage"] == {
+            "type": "static", "static": {"pvcName": "nebari-shared", "subPath": "home/{username}"},
+            "homeMountPath": "/home/{username}"}
+        assert values["conda-store"]["storage"] == {"existingClaim": "nebari-shared", "subPath": "conda-store",
+                                                    "accessMode": "ReadWriteMany"}
+        assert "nebari_shared_storage" in values["jupyterhub"]["hub"]["extraConfig"]["nebari-shared-storage"]
+        assert values["jupyterhub"]["hub"]["config"] == {"KubeSpawner": {"working_dir": "/home/{username}"}}
+        assert "envValueFrom" not in values["kube-prometheus-stack"]["grafana"]
         assert values["argo-workflows"]["server"]["extraArgs"] == ["--auth-mode=client"]
         return
+    # without nebari_storage.shared: a volume per user, conda-store's own
     assert values["jupyterhub"]["singleuser"]["storage"] == {"capacity": "20Gi", "dynamic": {"storageClass": "fast-ssd"}}
+    assert "extraConfig" not in values["jupyterhub"]["hub"] and "custom" not in values["jupyterhub"]
     assert values["jupyterhub"]["hub"]["db"]["pvc"]["storageClassName"] == "fast-ssd"
     assert values["conda-store"]["storage"] == {"size": "200Gi", "storageClass": "fast-ssd"}
     assert values["keycloak-postgresql"]["primary"]["persistence"] == {"size": "8Gi", "storageClass": "fast-ssd"}

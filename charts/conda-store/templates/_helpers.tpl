@@ -35,10 +35,14 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 - name: config
   configMap: {name: {{ .Release.Name }}-config}
 - name: store
-  persistentVolumeClaim: {claimName: {{ .Release.Name }}-store}
+  persistentVolumeClaim: {claimName: {{ .Values.storage.existingClaim | default (printf "%s-store" .Release.Name) }}}
 {{- end }}
 
 {{- define "conda-store.mounts" -}}
 - {name: config, mountPath: /etc/conda-store, readOnly: true}
-- {name: store, mountPath: /home/conda}
+- name: store
+  mountPath: /home/conda
+  {{- with .Values.storage.subPath }}
+  subPath: {{ . | quote }}
+  {{- end }}
 {{- end }}

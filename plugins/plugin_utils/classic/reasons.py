@@ -34,8 +34,8 @@ REASONS = {
     "conda_store.worker": "set the worker's resources in nebari_components.conda-store.values",
     "conda_store.object_storage": "conda-store keeps its artifacts on its volume (nebari_storage.conda_store)",
     "storage.type": "the services' volumes use a StorageClass (nebari_storage.class), not a shared filesystem",
-    "storage.shared_filesystem": "each JupyterLab user gets a volume of nebari_storage.user_home instead of one "
-                                 "shared NFS volume",
+    "storage.shared_filesystem": "Classic's in-cluster NFS is not made; set nebari_storage.shared to a ReadWriteMany "
+                                 "StorageClass",
     "ceph": "the services' volumes use a StorageClass: name it in nebari_storage.class",
     "monitoring.minio_enabled": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
     "monitoring.overrides.minio": "Loki stores its logs on its volume (nebari_storage.loki), not in MinIO",
