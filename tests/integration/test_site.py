@@ -116,6 +116,10 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert sorted((d["name"], d["type"], d["url"]) for d in datasources) == [
         ("Loki", "loki", "http://loki-gateway.%s.svc.cluster.local" % namespace),
         ("Prometheus", "prometheus", "http://kube-prometheus-stack-prometheus.%s:9090/" % namespace)]
+    # and the Nebari dashboard, where Grafana's sidecar finds it (label grafana_dashboard)
+    dashboards = k8s.list_namespaced_config_map(namespace, label_selector="grafana_dashboard=1").items
+    nebari = [json.loads(c.data["nebari.json"]) for c in dashboards if c.metadata.name == "nebari-dashboard"]
+    assert [(d["uid"], len(d["panels"])) for d in nebari] == [("nebari", 7)], nebari
 
     # every release from the airgap directory: the upstream chart, or the stand-in where nobody has the chart
     with open(os.path.join(testbed["state"], "airgap", "charts", "STANDINS")) as f:

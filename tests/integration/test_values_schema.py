@@ -283,7 +283,7 @@ def test_idle_culling_takes_nebari_defaults_and_the_inventory_in_minutes(rendere
 def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_data_sources(rendered):
     """/argo/ and /monitoring/ through their charts' Ingresses on websecure, /gateway and the schedulers' entry point
     tcp through Traefik's own values to dask-gateway's Traefik; Grafana's data sources are Prometheus (the chart's),
-    Loki, and no Alertmanager, which does not run."""
+    Loki, and no Alertmanager, which does not run; and the Nebari dashboard."""
     values = rendered["values"]
     websecure = {"traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
                  "traefik.ingress.kubernetes.io/router.tls": "true"}
@@ -301,6 +301,15 @@ def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_d
     assert grafana["grafana.ini"]["server"]["root_url"] == "https://nebari.sandbox.localhost/monitoring/"
     assert values["kube-prometheus-stack"]["alertmanager"]["enabled"] is False
     assert grafana["sidecar"]["datasources"]["alertmanager"]["enabled"] is False
+    # the Nebari dashboard, loaded by Grafana's sidecar; the chart passes extraManifests through tpl: no braces pairs
+    dashboard = values["kube-prometheus-stack"]["extraManifests"][0]
+    assert (dashboard["kind"], dashboard["metadata"]) == (
+        "ConfigMap", {"name": "nebari-dashboard", "labels": {"grafana_dashboard": "1"}})
+    assert "{{" not in dashboard["data"]["nebari.json"]
+    panels = {p["title"]: p for p in json.loads(dashboard["data"]["nebari.json"])["panels"]}
+    assert panels["JupyterLab servers"]["targets"][0]["expr"] == (
+        'count(kube_pod_info{namespace="dev", pod=~"jupyter-.*"}) or vector(0)')
+    assert ("Logs of dev" in panels) == (rendered["case"] != "no-dask-no-loki")
     traefik = values["traefik"]
     assert traefik["ports"]["web"]["asDefault"] and traefik["ports"]["websecure"]["asDefault"]
     if rendered["case"] == "no-dask-no-loki":
