@@ -101,8 +101,8 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     https = {route["path"]: route for route in routes if route["kind"] != "IngressRouteTCP"
              and (route["entry_points"] is None or "websecure" in route["entry_points"])}
     assert {entry["url_path"] for entry in CATALOG.values() if entry.get("url_path")} <= set(https), https
-    assert {path: (https[path]["kind"], https[path]["entry_points"], https[path]["host"], https[path]["service"]["name"],
-                   https[path]["port"]) for path in ("/gateway", "/argo/", "/monitoring/")} == {
+    assert {path: (route["kind"], route["entry_points"], route["host"], route["service"]["name"], route["port"])
+            for path, route in https.items() if path in ("/gateway", "/argo/", "/monitoring/")} == {
         "/gateway": ("IngressRoute", ["websecure"], "nebari.sandbox.localhost", "traefik-dask-gateway", 80),
         "/argo/": ("Ingress", ["websecure"], "nebari.sandbox.localhost", "argo-workflows-server", 2746),
         "/monitoring/": ("Ingress", ["websecure"], "nebari.sandbox.localhost", "kube-prometheus-stack-grafana", 80)}

@@ -290,8 +290,8 @@ def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_d
     argo = values["argo-workflows"]["server"]
     assert (argo["baseHref"], argo["ingress"]["enabled"], argo["ingress"]["paths"], argo["ingress"]["hosts"]) == (
         "/argo/", True, ["/argo/"], ["nebari.sandbox.localhost"])
-    assert argo["ingress"]["annotations"] == dict(
-        websecure, **{"traefik.ingress.kubernetes.io/router.middlewares": "dev-argo-workflows-strip-prefix@kubernetescrd"})
+    middleware = {"traefik.ingress.kubernetes.io/router.middlewares": "dev-argo-workflows-strip-prefix@kubernetescrd"}
+    assert argo["ingress"]["annotations"] == dict(websecure, **middleware)
     assert values["argo-workflows"]["extraObjects"] == [{
         "apiVersion": "traefik.io/v1alpha1", "kind": "Middleware", "metadata": {"name": "argo-workflows-strip-prefix"},
         "spec": {"stripPrefix": {"prefixes": ["/argo"]}}}]
@@ -319,7 +319,8 @@ def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_d
     assert grafana["additionalDataSources"] == [{"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy",
                                                  "url": "http://loki-gateway.dev.svc.cluster.local",
                                                  "isDefault": False}]
-    assert traefik["ports"]["tcp"] == {"port": 8786, "expose": {"default": True}, "exposedPort": 8786, "protocol": "TCP"}
+    assert traefik["ports"]["tcp"] == {"port": 8786, "expose": {"default": True}, "exposedPort": 8786,
+                                       "protocol": "TCP"}
     route, tcp = traefik["extraObjects"]
     assert (route["kind"], route["spec"]["entryPoints"], route["spec"]["routes"]) == ("IngressRoute", ["websecure"], [{
         "kind": "Rule", "match": "Host(`nebari.sandbox.localhost`) && PathPrefix(`/gateway`)",

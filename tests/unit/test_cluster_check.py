@@ -250,7 +250,8 @@ ROUTED = dict(
     ingresses=[
         {"metadata": meta("argo-workflows-server", annotations={cc.ENTRY_POINTS_ANNOTATION: "websecure"}),
          "spec": {"rules": [{"host": "nebari.example.com", "http": {"paths": [
-             {"path": "/argo/", "backend": {"service": {"name": "argo-workflows-server", "port": {"number": 2746}}}}]}}]}},
+             {"path": "/argo/",
+              "backend": {"service": {"name": "argo-workflows-server", "port": {"number": 2746}}}}]}}]}},
         {"metadata": meta("jupyterhub"), "spec": {"rules": [{"http": {"paths": [
             {"backend": {"service": {"name": "proxy-public", "port": {"name": "http"}}}}]}}]}}],
     ingressroutes=[

@@ -36,7 +36,8 @@ def test_each_release_gets_the_urls_of_its_https_routes():
 
 def test_a_release_no_route_reaches_has_no_urls_and_other_entry_points_can_be_named():
     objects = dict(ROUTED, services=SERVICES)
-    assert release_urls(dict(objects, ingresses=[]), "d") == {"dask/dask-gateway": ["https://nebari.example.com/gateway"]}
+    assert release_urls(dict(objects, ingresses=[]), "d") == {
+        "dask/dask-gateway": ["https://nebari.example.com/gateway"]}
     assert release_urls(objects, "nebari.example.com", ["web"]) == {
         "dev/jupyterhub": ["https://nebari.example.com/"], "dev/dask-gateway": ["https://nebari.example.com/gateway"]}
 
