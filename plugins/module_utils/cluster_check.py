@@ -13,6 +13,7 @@ Each problem is a dict: {check, kind, namespace, name, message}, `message` namin
 from __future__ import annotations
 
 import json
+import re
 
 CHECKS = ("routes", "references", "placement", "load_balancers", "readiness")
 
@@ -106,6 +107,66 @@ def check_ingress_routes(routes, services, kind="IngressRoute"):
                 if issue:
                     found.append(issue)
     return found
+
+
+# The annotation of a Traefik-served Ingress that names its entry points (all the default ones without it)
+ENTRY_POINTS_ANNOTATION = "traefik.ingress.kubernetes.io/router.entrypoints"
+_MATCHERS = {name: re.compile(r"\b%s\(\s*`([^`]*)`" % name) for name in ("Host", "HostSNI", "PathPrefix", "Path")}
+
+
+def _matcher(match, name):
+    found = _MATCHERS[name].search(match or "")
+    return found.group(1) if found else None
+
+
+def _entry_points(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    points = [str(point).strip() for point in value if str(point).strip()]
+    return points or None
+
+
+def describe_routes(objects):
+    """Every route of the Ingresses, IngressRoutes and IngressRouteTCPs, one entry per backend: {kind, namespace,
+    name, entry_points (a list, or None: the router's default entry points), host, path (None for a TCP route or an
+    IngressRoute matching no path), match (an IngressRoute's rule), service: {namespace, name}, port}. Sorted by
+    kind, namespace, name."""
+    found = []
+    for ingress in objects.get("ingresses") or []:
+        meta, spec = _meta(ingress), _spec(ingress)
+        points = _entry_points((meta.get("annotations") or {}).get(ENTRY_POINTS_ANNOTATION))
+        backends = []
+        if (spec.get("defaultBackend") or {}).get("service"):
+            backends.append((None, "/", spec["defaultBackend"]["service"]))
+        for rule in spec.get("rules") or []:
+            for path in (rule.get("http") or {}).get("paths") or []:
+                if (path.get("backend") or {}).get("service"):
+                    backends.append((rule.get("host"), path.get("path") or "/", path["backend"]["service"]))
+        for host, path, backend in backends:
+            port = backend.get("port") or {}
+            found.append({"kind": "Ingress", "namespace": meta.get("namespace"), "name": meta.get("name"),
+                          "entry_points": points, "host": host, "path": path, "match": None,
+                          "service": {"namespace": meta.get("namespace"), "name": backend.get("name")},
+                          "port": port.get("number") if port.get("number") is not None else port.get("name")})
+    for key, kind in (("ingressroutes", "IngressRoute"), ("ingressroutetcps", "IngressRouteTCP")):
+        for route in objects.get(key) or []:
+            meta, spec = _meta(route), _spec(route)
+            for entry in spec.get("routes") or []:
+                match = entry.get("match") or ""
+                host = _matcher(match, "HostSNI" if kind == "IngressRouteTCP" else "Host")
+                path = None if kind == "IngressRouteTCP" else (_matcher(match, "PathPrefix") or _matcher(match, "Path"))
+                for service in entry.get("services") or []:
+                    if (service.get("kind") or "Service") != "Service":
+                        continue
+                    found.append({"kind": kind, "namespace": meta.get("namespace"), "name": meta.get("name"),
+                                  "entry_points": _entry_points(spec.get("entryPoints")), "host": host,
+                                  "path": path, "match": match,
+                                  "service": {"namespace": service.get("namespace") or meta.get("namespace"),
+                                              "name": service.get("name")},
+                                  "port": service.get("port")})
+    return sorted(found, key=lambda r: (r["kind"], r["namespace"] or "", r["name"] or ""))
 
 
 # ------------------------------------------------------------------------------------------------------ references

@@ -27,6 +27,8 @@ description:
   - C(readiness) a pod of one of the O(releases) that is not Ready (pods of Jobs, finished pods and the pods users
     start, by O(user_components), are left out). A pod belongs to a release by its label
     C(app.kubernetes.io/instance) (the release's name, or C(<release>-<namespace>)) or C(release).
+  - Returns every route it read in RV(routes) (entry points, host, path, Service and port), so that a caller can
+    tell which paths are routed, and where.
   - Fails when there is any problem, with every problem in RV(problems) and in the message. Changes nothing.
   - Secrets are read for their keys only; no value leaves the module.
 author:
@@ -135,6 +137,24 @@ problems:
       name: api-dask-gateway-5d8c9-xk2p4
       message: "Pod dev/api-dask-gateway-5d8c9-xk2p4: container gateway env JUPYTERHUB_API_TOKEN: Secret hub has no key
         hub.services.dask-gateway.apiToken"
+routes:
+  description:
+    - Every route read (Ingresses, IngressRoutes, IngressRouteTCPs), one entry per backend, whether or not a problem
+      was found - its entry points (C(null) when it names none and is served on the router's default entry points),
+      host, path (C(null) for a TCP route), Traefik match rule, and the Service and port it sends to.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - kind: Ingress
+      namespace: dev
+      name: argo-workflows-server
+      entry_points: [websecure]
+      host: nebari.example.com
+      path: /argo/
+      match: null
+      service: {namespace: dev, name: argo-workflows-server}
+      port: 2746
 checked:
   description: How many objects of each kind were read.
   returned: always
@@ -188,16 +208,18 @@ def main():
         api = cluster_check.api_client(params["kubeconfig"], params["context"])
         objects = cluster_check.read(api, namespaces)
     except cluster_check.ReadError as exc:
-        module.fail_json(msg="cannot read the cluster: %s" % exc, problems=[], checked={})
+        module.fail_json(msg="cannot read the cluster: %s" % exc, problems=[], checked={}, routes=[])
     except Exception as exc:  # the client raises urllib3's and others' errors as they come: say what failed
-        module.fail_json(msg="cannot read the cluster: %s: %s" % (type(exc).__name__, exc), problems=[], checked={})
+        module.fail_json(msg="cannot read the cluster: %s: %s" % (type(exc).__name__, exc), problems=[], checked={},
+                         routes=[])
     problems = cluster_check.run_checks(objects, params["releases"], params["placement"], params["node_groups"],
                                         params["user_components"], params["checks"], params["stand_ins"])
     elapsed = round(time.monotonic() - started, 3)
     kinds = ("pods", "services", "secrets", "configmaps", "pvcs", "ingresses", "ingressroutes", "ingressroutetcps",
              "nodes")
     checked = {key: len(objects.get(key) or []) for key in kinds}
-    result = dict(changed=False, problems=problems, checked=checked, elapsed=elapsed)
+    result = dict(changed=False, problems=problems, checked=checked, elapsed=elapsed,
+                  routes=cluster_check.describe_routes(objects))
     if problems:
         result["msg"] = "%d problem%s in %s:\n%s" % (
             len(problems), "" if len(problems) == 1 else "s", ", ".join(namespaces),

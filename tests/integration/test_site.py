@@ -94,6 +94,32 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
                                                                "placement, load balancers, readiness)")]
     assert len(check) == 1 and check[0]["problems"] == [], check
     assert check[0]["checked"]["pods"] > 10 and check[0]["checked"]["ingresses"] > 0, check[0]["checked"]
+    # every service with a url_path is routed on the HTTPS entry point (or, for the charts' Ingresses that name
+    # none, Traefik's default ones: web, redirected, and websecure), to a Service and port that exist (no problem
+    # above); /gateway, /argo/ and /monitoring/ name websecure, and the Dask schedulers come in on entry point tcp
+    routes = check[0]["routes"]
+    https = {route["path"]: route for route in routes if route["kind"] != "IngressRouteTCP"
+             and (route["entry_points"] is None or "websecure" in route["entry_points"])}
+    assert {entry["url_path"] for entry in CATALOG.values() if entry.get("url_path")} <= set(https), https
+    assert {path: (route["kind"], route["entry_points"], route["host"], route["service"]["name"], route["port"])
+            for path, route in https.items() if path in ("/gateway", "/argo/", "/monitoring/")} == {
+        "/gateway": ("IngressRoute", ["websecure"], "nebari.sandbox.localhost", "traefik-dask-gateway", 80),
+        "/argo/": ("Ingress", ["websecure"], "nebari.sandbox.localhost", "argo-workflows-server", 2746),
+        "/monitoring/": ("Ingress", ["websecure"], "nebari.sandbox.localhost", "kube-prometheus-stack-grafana", 80)}
+    assert [(r["name"], r["entry_points"], r["service"]["name"], r["port"]) for r in routes
+            if r["kind"] == "IngressRouteTCP"] == [("dask-gateway-schedulers", ["tcp"], "traefik-dask-gateway", 8786)]
+    traefik = k8s.read_namespaced_service("traefik", namespace)
+    assert 8786 in [port.port for port in traefik.spec.ports], traefik.spec.ports
+    # Grafana's data sources: Prometheus and Loki (the loki release's gateway), no Alertmanager (none runs)
+    datasources = yaml.safe_load(k8s.read_namespaced_config_map("kube-prometheus-stack-grafana-datasource", namespace)
+                                 .data["datasource.yaml"])["datasources"]
+    assert sorted((d["name"], d["type"], d["url"]) for d in datasources) == [
+        ("Loki", "loki", "http://loki-gateway.%s.svc.cluster.local" % namespace),
+        ("Prometheus", "prometheus", "http://kube-prometheus-stack-prometheus.%s:9090/" % namespace)]
+    # and the Nebari dashboard, where Grafana's sidecar finds it (label grafana_dashboard)
+    dashboards = k8s.list_namespaced_config_map(namespace, label_selector="grafana_dashboard=1").items
+    nebari = [json.loads(c.data["nebari.json"]) for c in dashboards if c.metadata.name == "nebari-dashboard"]
+    assert [(d["uid"], len(d["panels"])) for d in nebari] == [("nebari", 7)], nebari
 
     # every release from the airgap directory: the upstream chart, or the stand-in where nobody has the chart
     with open(os.path.join(testbed["state"], "airgap", "charts", "STANDINS")) as f:
@@ -226,7 +252,12 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert jupyterhub == {"component": "jupyterhub", "release": "jupyterhub", "chart": "jupyterhub-4.4.0",
                           "app_version": "5.5.0", "namespace": namespace, "status": "deployed",
                           "pods": [{"node": REAL_NODE, "ready": 2, "total": 2}],
-                          "url": "https://nebari.sandbox.localhost/"}
+                          "url": "https://nebari.sandbox.localhost/", "urls": ["https://nebari.sandbox.localhost/"],
+                          "url_path": "/"}
+    # each URL read from the live routes, at the path the catalog expects
+    assert {rel["component"]: rel["url"] for rel in report["releases"] if rel["url_path"]} == {
+        component: "https://nebari.sandbox.localhost" + entry["url_path"] for component, entry in CATALOG.items()
+        if entry.get("url_path")}
     assert {"name": "sandbox-gpu-0", "group": "gpu", "gpus": 2, "ready": True} in [
         {key: node[key] for key in ("name", "group", "gpus", "ready")} for node in report["nodes"]]
 

@@ -54,6 +54,10 @@ CASES = {  # each TLS mode; and every image from a registry mirror, as an airgap
     # k3s with NVIDIA's GPU Operator installing driver and toolkit (instead of the device plugin and role nvidia_gpu)
     "k3s-gpu-operator": {"nebari_cluster_provider": "k3s", "nebari_metallb_addresses": ["10.0.0.240-10.0.0.250"],
                          "nebari_gpu_plugin": "gpu-operator", "nebari_gpu_operator_driver": True},
+    # without Dask Gateway and Loki: no route or entry point for the one, no data source for the other
+    "no-dask-no-loki": {"nebari_tls": {"mode": "selfsigned"},
+                        "nebari_components": {"dask-gateway": {"enabled": False}, "loki": {"enabled": False},
+                                              "promtail": {"enabled": False}}},
 }
 
 
@@ -283,3 +287,54 @@ def test_idle_culling_takes_nebari_defaults_and_the_inventory_in_minutes(rendere
     assert hub["cull"]["enabled"] is False
     assert culler["data"]["MappingKernelManager"] == {"cull_idle_timeout": 3600, "cull_interval": 300,
                                                       "cull_connected": True, "cull_busy": True}
+
+
+def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_data_sources(rendered):
+    """/argo/ and /monitoring/ through their charts' Ingresses on websecure, /gateway and the schedulers' entry point
+    tcp through Traefik's own values to dask-gateway's Traefik; Grafana's data sources are Prometheus (the chart's),
+    Loki, and no Alertmanager, which does not run; and the Nebari dashboard."""
+    values = rendered["values"]
+    websecure = {"traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                 "traefik.ingress.kubernetes.io/router.tls": "true"}
+    argo = values["argo-workflows"]["server"]
+    assert (argo["baseHref"], argo["ingress"]["enabled"], argo["ingress"]["paths"], argo["ingress"]["hosts"]) == (
+        "/argo/", True, ["/argo/"], ["nebari.sandbox.localhost"])
+    middleware = {"traefik.ingress.kubernetes.io/router.middlewares": "dev-argo-workflows-strip-prefix@kubernetescrd"}
+    assert argo["ingress"]["annotations"] == dict(websecure, **middleware)
+    assert values["argo-workflows"]["extraObjects"] == [{
+        "apiVersion": "traefik.io/v1alpha1", "kind": "Middleware", "metadata": {"name": "argo-workflows-strip-prefix"},
+        "spec": {"stripPrefix": {"prefixes": ["/argo"]}}}]
+    grafana = values["kube-prometheus-stack"]["grafana"]
+    assert (grafana["ingress"]["enabled"], grafana["ingress"]["path"], grafana["ingress"]["annotations"]) == (
+        True, "/monitoring/", websecure)
+    assert grafana["grafana.ini"]["server"]["root_url"] == "https://nebari.sandbox.localhost/monitoring/"
+    assert values["kube-prometheus-stack"]["alertmanager"]["enabled"] is False
+    assert grafana["sidecar"]["datasources"]["alertmanager"]["enabled"] is False
+    # the Nebari dashboard, loaded by Grafana's sidecar; the chart passes extraManifests through tpl: no braces pairs
+    dashboard = values["kube-prometheus-stack"]["extraManifests"][0]
+    assert (dashboard["kind"], dashboard["metadata"]) == (
+        "ConfigMap", {"name": "nebari-dashboard", "labels": {"grafana_dashboard": "1"}})
+    assert "{{" not in dashboard["data"]["nebari.json"]
+    panels = {p["title"]: p for p in json.loads(dashboard["data"]["nebari.json"])["panels"]}
+    assert panels["JupyterLab servers"]["targets"][0]["expr"] == (
+        'count(kube_pod_info{namespace="dev", pod=~"jupyter-.*"}) or vector(0)')
+    assert ("Logs of dev" in panels) == (rendered["case"] != "no-dask-no-loki")
+    traefik = values["traefik"]
+    assert traefik["ports"]["web"]["asDefault"] and traefik["ports"]["websecure"]["asDefault"]
+    if rendered["case"] == "no-dask-no-loki":
+        assert "tcp" not in traefik["ports"] and "extraObjects" not in traefik
+        assert "additionalDataSources" not in grafana
+        return
+    assert grafana["additionalDataSources"] == [{"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy",
+                                                 "url": "http://loki-gateway.dev.svc.cluster.local",
+                                                 "isDefault": False}]
+    assert traefik["ports"]["tcp"] == {"port": 8786, "expose": {"default": True}, "exposedPort": 8786,
+                                       "protocol": "TCP"}
+    route, tcp = traefik["extraObjects"]
+    assert (route["kind"], route["spec"]["entryPoints"], route["spec"]["routes"]) == ("IngressRoute", ["websecure"], [{
+        "kind": "Rule", "match": "Host(`nebari.sandbox.localhost`) && PathPrefix(`/gateway`)",
+        "services": [{"name": "traefik-dask-gateway", "namespace": "dev", "port": 80}]}])
+    assert (tcp["kind"], tcp["spec"]["entryPoints"], tcp["spec"]["routes"]) == ("IngressRouteTCP", ["tcp"], [{
+        "match": "HostSNI(`*`)", "services": [{"name": "traefik-dask-gateway", "namespace": "dev", "port": 8786}]}])
+    assert values["dask-gateway"]["gateway"]["prefix"] == "/gateway"
+    assert values["dask-gateway"]["traefik"]["service"]["ports"] == {"web": {"port": 80}, "tcp": {"port": 8786}}

@@ -242,3 +242,50 @@ def test_a_node_standing_in_for_a_group_counts_as_its_member_for_placement():
                           stand_ins={"general-0": ["user"]})
     assert messages(found) == [
         "Pod dev/hub-1: release jupyterhub runs on node user-0, which is not in node group general"]
+
+
+# ------------------------------------------------------------------------------------------- the routes, described
+
+ROUTED = dict(
+    ingresses=[
+        {"metadata": meta("argo-workflows-server", annotations={cc.ENTRY_POINTS_ANNOTATION: "websecure"}),
+         "spec": {"rules": [{"host": "nebari.example.com", "http": {"paths": [
+             {"path": "/argo/",
+              "backend": {"service": {"name": "argo-workflows-server", "port": {"number": 2746}}}}]}}]}},
+        {"metadata": meta("jupyterhub"), "spec": {"rules": [{"http": {"paths": [
+            {"backend": {"service": {"name": "proxy-public", "port": {"name": "http"}}}}]}}]}}],
+    ingressroutes=[
+        {"metadata": meta("dask-gateway"), "spec": {"entryPoints": ["websecure"], "routes": [
+            {"match": "Host(`nebari.example.com`) && PathPrefix(`/gateway`)",
+             "services": [{"name": "traefik-dask-gateway", "namespace": "dask", "port": 80},
+                          {"name": "api@internal", "kind": "TraefikService"}]}]}},
+        {"metadata": meta("api-dask-gateway"), "spec": {"entryPoints": ["web"], "routes": [
+            {"match": "Path(`/gateway`)", "services": [{"name": "api-dask-gateway", "port": 8000}]}]}}],
+    ingressroutetcps=[
+        {"metadata": meta("dask-gateway-schedulers"), "spec": {"entryPoints": ["tcp"], "routes": [
+            {"match": "HostSNI(`*`)", "services": [{"name": "traefik-dask-gateway", "port": 8786}]}]}}])
+
+
+def test_every_route_is_described_with_its_entry_points_host_path_and_backend():
+    routes = cc.describe_routes(ROUTED)
+    assert [(r["kind"], r["name"], r["entry_points"], r["host"], r["path"], r["service"], r["port"])
+            for r in routes] == [
+        ("Ingress", "argo-workflows-server", ["websecure"], "nebari.example.com", "/argo/",
+         {"namespace": NS, "name": "argo-workflows-server"}, 2746),
+        # no entry point named: Traefik's default ones; no host, no path: every host, /
+        ("Ingress", "jupyterhub", None, None, "/", {"namespace": NS, "name": "proxy-public"}, "http"),
+        ("IngressRoute", "api-dask-gateway", ["web"], None, "/gateway",
+         {"namespace": NS, "name": "api-dask-gateway"}, 8000),
+        # a route's namespace honoured; Traefik's own services left out
+        ("IngressRoute", "dask-gateway", ["websecure"], "nebari.example.com", "/gateway",
+         {"namespace": "dask", "name": "traefik-dask-gateway"}, 80),
+        ("IngressRouteTCP", "dask-gateway-schedulers", ["tcp"], "*", None,
+         {"namespace": NS, "name": "traefik-dask-gateway"}, 8786)]
+    assert routes[3]["match"] == "Host(`nebari.example.com`) && PathPrefix(`/gateway`)"
+
+
+def test_entry_points_of_an_ingress_annotation_are_split_and_trimmed():
+    ingress = {"metadata": meta("x", annotations={cc.ENTRY_POINTS_ANNOTATION: "web, websecure"}),
+               "spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}}
+    assert cc.describe_routes({"ingresses": [ingress]})[0]["entry_points"] == ["web", "websecure"]
+    assert cc.describe_routes({}) == []
