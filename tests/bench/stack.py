@@ -5,9 +5,11 @@ The sandbox's stack (the real charts from the airgap directory, as `make sandbox
 (`site.yml --tags cluster,stack`; quick when the sandbox is already deployed), then --runs no-op runs of
 `site.yml --tags stack` from this checkout and from a copy of an earlier commit (--baseline, default edc5a05: one
 kubernetes.core.helm task per release), taken in turns so that both see the same load, each checked for
-changed=0. Prints every time and the medians. The test bed must be up (make testbed-up).
+changed=0. Prints every time and the medians. --skip-summary leaves the summary play (tagged stack too) out, to
+time the stack layer alone. The test bed must be up (make testbed-up).
 
 usage: .venv/bin/python tests/bench/stack.py [--runs 5] [--baseline edc5a05] [--skip-baseline] [--namespace dev]
+                                             [--skip-summary]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def main():
     parser.add_argument("--baseline", default="edc5a05", help="the earlier commit to compare with")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--namespace", default="dev")
+    parser.add_argument("--skip-summary", action="store_true", help="--skip-tags summary in the no-op runs")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="bench-stack-")
     roots = {"new": ROOT}
@@ -47,7 +50,8 @@ def main():
         for dummy in range(args.runs):
             for label, root in roots.items():
                 seconds, recap = run("site.yml", variables, os.path.join(root, "inventories", "sandbox"),
-                                     ["--tags", "stack"], root=root)
+                                     ["--tags", "stack"] + (["--skip-tags", "summary"] if args.skip_summary else []),
+                                     root=root)
                 if changed(recap):
                     sys.exit("%s: the no-op run changed %d tasks" % (label, changed(recap)))
                 times[label].append(seconds)
