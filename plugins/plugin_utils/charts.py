@@ -10,6 +10,9 @@ repository or OCI reference then resolves to that file, and a local path stays a
 from __future__ import annotations
 
 import os
+import tarfile
+
+import yaml
 
 
 def chart_name(chart):
@@ -45,3 +48,17 @@ def merged_charts(catalog, overrides, extra):
         if isinstance(release, dict):
             result.append((release.get("name"), release.get("chart") or {}, release.get("enabled", True)))
     return result
+
+
+def local_chart_metadata(path):
+    """Chart.yaml of a local chart, a directory or a packaged tarball (<name>/Chart.yaml inside), as a dict."""
+    path = os.path.expanduser(str(path))
+    if os.path.isdir(path):
+        with open(os.path.join(path, "Chart.yaml"), "rb") as f:
+            return yaml.load(f, Loader=yaml.BaseLoader) or {}  # nosec: every scalar as text
+    with tarfile.open(path, "r:*") as tar:
+        for member in tar:  # helm package writes Chart.yaml first: the rest is not decompressed
+            parts = member.name.strip("/").split("/")
+            if member.isfile() and len(parts) == 2 and parts[1] == "Chart.yaml":
+                return yaml.load(tar.extractfile(member).read(), Loader=yaml.BaseLoader) or {}  # nosec
+    raise ValueError("no <chart>/Chart.yaml in %s" % path)

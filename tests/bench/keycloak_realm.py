@@ -15,7 +15,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
@@ -23,25 +22,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keycloak import Admin  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_timer import run  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_timer import changed, checkout, run  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
 URL = "http://127.0.0.1:%s/auth" % os.environ.get("TB_KEYCLOAK_PORT", "18080")
 PLAYBOOK = "playbooks/identity.yml"
 ARGS = ["--skip-tags", "users"]
-
-
-def changed(recap):
-    return int(next(field.split("=")[1] for field in recap if field.startswith("changed=")))
-
-
-def checkout(commit, into):
-    """The tree of commit (git archive: nothing shared with this checkout's worktrees), linked as the collection
-    nebari.platform as `make venv` links a checkout."""
-    archive = subprocess.run(["git", "-C", ROOT, "archive", commit], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
-    os.makedirs(os.path.join(into, ".collections", "ansible_collections", "nebari"))
-    os.symlink("../../..", os.path.join(into, ".collections", "ansible_collections", "nebari", "platform"))
 
 
 def main():

@@ -29,3 +29,16 @@ def run(playbook, variables, inventory=None, args=(), root=ROOT):
     if proc.returncode:
         sys.exit("%s failed:\n%s" % (playbook, proc.stdout[-3000:]))
     return elapsed, recap[-1].split(":", 1)[1].split() if recap else []
+
+
+def changed(recap):
+    return int(next(field.split("=")[1] for field in recap if field.startswith("changed=")))
+
+
+def checkout(commit, into):
+    """The tree of commit (git archive: nothing shared with this checkout's worktrees), linked as the collection
+    nebari.platform as `make venv` links a checkout."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", commit], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    os.makedirs(os.path.join(into, ".collections", "ansible_collections", "nebari"))
+    os.symlink("../../..", os.path.join(into, ".collections", "ansible_collections", "nebari", "platform"))

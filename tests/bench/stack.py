@@ -1,59 +1,67 @@
-"""Benchmark: the stack layer on the sandbox (9 stand-in releases on the test bed), whole ansible-playbook wall time.
+"""Benchmark: a no-op `--tags stack` run on the sandbox, this checkout against an earlier commit.
 
-In a namespace of its own: a deploy (`site.yml --tags cluster,stack`, every release installed and waited for),
-then no-op re-runs of `--tags stack` (what an operator runs after changing nothing, or only users), each checked
-for changed=0. The test bed must be up (make testbed-up).
+The sandbox's stack (the real charts from the airgap directory, as `make sandbox` deploys it) in its own namespace
+(`dev`: the real charts' cluster-wide objects belong to one namespace at a time): a converge from this checkout
+(`site.yml --tags cluster,stack`; quick when the sandbox is already deployed), then --runs no-op runs of
+`site.yml --tags stack` from this checkout and from a copy of an earlier commit (--baseline, default edc5a05: one
+kubernetes.core.helm task per release), taken in turns so that both see the same load, each checked for
+changed=0. Prints every time and the medians. --skip-summary leaves the summary play (tagged stack too) out, to
+time the stack layer alone. The test bed must be up (make testbed-up).
 
-usage: .venv/bin/python tests/bench/stack.py [--noop-runs 3]
+usage: .venv/bin/python tests/bench/stack.py [--runs 5] [--baseline edc5a05] [--skip-baseline] [--namespace dev]
+                                             [--skip-summary]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from playbook_timer import run  # noqa: E402  pylint: disable=wrong-import-position
-
-STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
-SANDBOX = os.path.join(ROOT, "inventories", "sandbox")
-
-
-def changed(recap):
-    return int(next(field.split("=")[1] for field in recap if field.startswith("changed=")))
-
-
-def measure(label, noop_runs, **variables):  # variables: extra vars, to compare settings
-    namespace = "bench-stack-%s-%d" % (label, os.getpid())
-    artifacts = tempfile.mkdtemp(prefix="bench-stack-")
-    variables.update(nebari_namespace=namespace, nebari_kubeconfig=os.path.join(artifacts, "kubeconfig"))
-    try:
-        deploy, recap = run("site.yml", variables, SANDBOX, ["--tags", "cluster,stack"])
-        print("%-10s deploy  %6.1f s  changed=%d" % (label, deploy, changed(recap)), flush=True)
-        noops = []
-        for dummy in range(noop_runs):
-            seconds, recap = run("site.yml", variables, SANDBOX, ["--tags", "stack"])
-            if changed(recap):
-                sys.exit("%s: the no-op re-run changed %d tasks" % (label, changed(recap)))
-            noops.append(seconds)
-            print("%-10s no-op   %6.1f s  changed=0" % (label, seconds), flush=True)
-        return deploy, statistics.median(noops)
-    finally:
-        subprocess.run([os.path.join(STATE, "bin", "kubectl"), "--kubeconfig", os.path.join(STATE, "kubeconfig"),
-                        "delete", "namespace", namespace, "--wait=false"], capture_output=True, check=False)
+from playbook_timer import changed, checkout, run  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--noop-runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="no-op runs of each")
+    parser.add_argument("--baseline", default="edc5a05", help="the earlier commit to compare with")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--namespace", default="dev")
+    parser.add_argument("--skip-summary", action="store_true", help="--skip-tags summary in the no-op runs")
     args = parser.parse_args()
-    deploy, noop = measure("stack", args.noop_runs)
-    print("stack: deploy %.1f s, no-op median %.1f s" % (deploy, noop))
+    scratch = tempfile.mkdtemp(prefix="bench-stack-")
+    roots = {"new": ROOT}
+    if not args.skip_baseline:
+        roots[args.baseline] = os.path.join(scratch, "baseline")
+        os.makedirs(roots[args.baseline])
+        checkout(args.baseline, roots[args.baseline])
+    # one kubeconfig (the cluster layer writes it) for both checkouts
+    variables = {"nebari_namespace": args.namespace, "nebari_kubeconfig": os.path.join(scratch, "kubeconfig")}
+    times = dict((label, []) for label in roots)
+    try:
+        seconds, recap = run("site.yml", variables, os.path.join(ROOT, "inventories", "sandbox"),
+                             ["--tags", "cluster,stack"])
+        print("%-8s converge %6.1f s  changed=%d" % ("new", seconds, changed(recap)), flush=True)
+        for dummy in range(args.runs):
+            for label, root in roots.items():
+                seconds, recap = run("site.yml", variables, os.path.join(root, "inventories", "sandbox"),
+                                     ["--tags", "stack"] + (["--skip-tags", "summary"] if args.skip_summary else []),
+                                     root=root)
+                if changed(recap):
+                    sys.exit("%s: the no-op run changed %d tasks" % (label, changed(recap)))
+                times[label].append(seconds)
+                print("%-8s no-op    %6.1f s  changed=0" % (label, seconds), flush=True)
+        medians = dict((label, statistics.median(values)) for label, values in times.items())
+        print("no-op median of %d: %s" % (args.runs, ", ".join("%s %.1f s" % item for item in medians.items())))
+        if len(medians) == 2:
+            print("speed-up: %.1fx" % (medians[args.baseline] / medians["new"]))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,10 @@ def test_metallb_gets_its_pool_from_the_inventory(playbook, sandbox_vars, k8s, n
 
     again = playbook(extra_vars=variables, args=["--tags", "cluster,stack"])
     assert again.rc == 0 and [t for t in again.changed_tasks() if "nebari_stack" in t] == []
+    # both releases current: no helm process, and the pool is still kept (before the releases that are not)
+    tasks = [name for name, dummy in again.results()]
+    assert not [name for name in tasks if "Install or upgrade metallb" in name or "Install or upgrade traefik" in name]
+    assert any("MetalLB address pool nebari" in name for name in tasks), tasks
 
     missing = playbook(extra_vars=dict(variables, nebari_metallb_addresses=[]), args=["--tags", "cluster,stack"])
     assert missing.rc != 0 and "nebari_metallb_addresses: MetalLB is enabled" in "\n".join(missing.failure_messages())

@@ -64,6 +64,12 @@ def helm_json(testbed, *args):
     return json.loads(proc.stdout)
 
 
+def helm_runs(run):
+    """The releases a run took through kubernetes.core.helm: those that were not current (helm_release_plan)."""
+    return [name.split(" : Install or upgrade ")[1].split(" ")[0] for name, dummy in run.results()
+            if " : Install or upgrade " in name and "each enabled release" not in name]
+
+
 def http_get(url, timeout=10):
     import urllib.request
 
@@ -264,6 +270,8 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     second = playbook(extra_vars=variables)
     assert second.rc == 0, second.failure_messages()
     assert second.changed == 0, "second run changed: %s" % second.changed_tasks()
+    # the real charts' values as Helm keeps them equal the rendered ones: not one helm process
+    assert helm_runs(second) == [], helm_runs(second)
     # her server was left alone, and the password she chose is still hers (the initial one is never set again)
     assert k8s.read_namespaced_pod("jupyter-alia", namespace).metadata.uid == notebook.metadata.uid
     assert session.get(hub + "/user/alia/api/status", timeout=30).status_code == 200
@@ -343,7 +351,8 @@ def test_tags_run_one_layer(playbook, sandbox_vars, k8s):
     assert not namespace_exists(k8s, sandbox_vars["nebari_namespace"])
 
 
-def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):
+def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s, testbed):
+    """Also: a current release costs no helm process, and one changed by hand is put back by a real helm run."""
     namespace = sandbox_vars["nebari_namespace"]
     standin = os.path.join(ROOT, "tests", "testbed", "charts", "standin")
     components = {name: {"enabled": False} for name in CATALOG}
@@ -369,9 +378,19 @@ def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s):
     def helm_changes(run):  # the summary rewrites its file when the list of releases changes: not a release
         return [name for name in run.changed_tasks() if "nebari_stack" in name]
 
+    # changed by hand (helm upgrade --set): Helm's record holds other values, so a real helm run puts the
+    # inventory's back
+    subprocess.run([testbed["helm"], "upgrade", "team-tools", standin, "-n", namespace, "--reuse-values", "--set",
+                    "standin.replicas=2", "--kubeconfig", testbed["kubeconfig"]], check=True, capture_output=True)
     components["jupyterhub"]["enabled"] = False
-    assert helm_changes(stack()) == [] and installed("jupyterhub")  # disabled: skipped, left installed
+    put_back = stack()
+    assert helm_runs(put_back) == ["team-tools"]
+    assert helm_changes(put_back) == ["nebari.platform.nebari_stack : Install or upgrade team-tools from path %s"
+                                      % standin]
+    assert helm_json(testbed, "get", "values", "team-tools", "-n", namespace) == extra[0]["values"]
+    assert installed("jupyterhub")  # disabled: skipped, left installed
     removal = stack(nebari_remove_disabled=True)
+    assert helm_runs(removal) == []  # team-tools is current: no helm process
     assert helm_changes(removal) == [
         "nebari.platform.nebari_stack : Remove the releases of disabled components (nebari_remove_disabled is true)"]
     assert not installed("jupyterhub") and installed("team-tools")
@@ -446,6 +465,7 @@ def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandb
     wait_for(lambda: serving() == [("Running", "sandbox-user-0")])
     again = stack("user")
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    assert helm_runs(again) == []
 
 
 def client_apps(k8s):

@@ -78,12 +78,16 @@ def test_helm_stuck_releases_are_the_run_s_releases_pending_longer_than_their_ti
     now = 1796084400.0  # 2026-12-01T00:20:00Z
     releases = [{"release": "jupyterhub", "namespace": "dev", "timeout": "5m"},
                 {"release": "keycloak", "namespace": "dev", "timeout": "1h30m"},
-                {"release": "grafana", "namespace": "dev", "timeout": "20s"}]
+                {"release": "grafana", "namespace": "dev", "timeout": "20s"},
+                {"release": "loki", "namespace": "dev", "timeout": "5m"}]
     found = helm_stuck_releases([
         pending("dev", "jupyterhub", 3, "pending-upgrade", "2026-12-01T00:10:00Z"),  # 10 min > 5 min
         pending("dev", "keycloak", 2, "pending-upgrade", "2026-12-01T00:10:00Z"),  # at work: 10 min < 90 min
         pending("dev", "grafana", 1, "pending-install", "2026-12-01T00:19:00Z"),
         pending("ops", "jupyterhub", 4, "pending-upgrade", "2026-11-30T00:00:00Z"),  # not a release of this run
+        # recovered: the killed revision stays pending in the history, the latest one serves
+        pending("dev", "loki", 4, "pending-upgrade", "2026-11-30T00:00:00Z"),
+        pending("dev", "loki", 6, "deployed", "2026-11-30T01:00:00Z"),
     ], releases, now=now)
     assert found == [
         {"release": "grafana", "namespace": "dev", "status": "pending-install", "revision": 1, "age": 60,
