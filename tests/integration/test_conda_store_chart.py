@@ -61,7 +61,10 @@ def test_the_stack_installs_it_keeps_its_token_and_logs_in_through_keycloak(play
     placed = sorted((p.metadata.labels["app.kubernetes.io/component"], p.status.phase, p.spec.node_name) for p in pods)
     # both really run (the test bed's conda-store image), the worker once the server has made the database
     assert placed == [("server", "Running", "sandbox-general-0"), ("worker", "Running", "sandbox-general-0")]
-    assert k8s.read_namespaced_persistent_volume_claim("conda-store-store", namespace).status.phase == "Bound"
+    # its store on the sandbox's shared volume (nebari_storage.shared), where notebooks mount the environments
+    assert k8s.read_namespaced_persistent_volume_claim("nebari-shared", namespace).status.phase == "Bound"
+    assert [v.persistent_volume_claim.claim_name for p in pods for v in p.spec.volumes if v.persistent_volume_claim] == [
+        "nebari-shared", "nebari-shared"]
     oidc = k8s.read_namespaced_secret("conda-store-oidc", namespace).data["client-secret"]
     assert base64.b64decode(oidc) == b"oidc-secret"
     config = k8s.read_namespaced_config_map("conda-store-config", namespace).data["conda_store_config.py"]
