@@ -6,21 +6,27 @@ import json
 import os
 import sys
 
-from traitlets.config.loader import PyFileConfigLoader
+from traitlets.config import Config, Configurable
 
 from conda_store_server._internal.server.app import CondaStoreServer
 from conda_store_server._internal.worker.app import CondaStoreWorker
 from conda_store_server.conda_store_config import CondaStore
-from conda_store_server.server.auth import AuthenticationBackend, GenericOAuthAuthentication
+from conda_store_server.server.auth import AuthenticationBackend, GenericOAuthAuthentication, RBACAuthorizationBackend
 from conda_store_server.storage import LocalStorage
 
 CONFIGURABLES = (CondaStore, CondaStoreServer, CondaStoreWorker, LocalStorage, AuthenticationBackend,
-                 GenericOAuthAuthentication)
-CLASSES = {cls.__name__: cls for cls in CONFIGURABLES}
+                 RBACAuthorizationBackend, GenericOAuthAuthentication)
 
 os.environ.update(CONDA_STORE_TOKEN="token", CONDA_STORE_SIGNING_KEY="key", CONDA_STORE_OIDC_CLIENT_SECRET="secret")
 path = sys.argv[1]
-config = PyFileConfigLoader(os.path.basename(path), os.path.dirname(path)).load_config()
+# run as conda-store's loader runs it (traitlets' PyFileConfigLoader: exec with `c`), keeping the classes it defines
+namespace = {"c": Config(), "__file__": path}
+with open(path) as f:
+    exec(compile(f.read(), path, "exec"), namespace)  # pylint: disable=exec-used
+config = namespace["c"]
+defined = [value for value in namespace.values()
+           if isinstance(value, type) and issubclass(value, Configurable) and value not in CONFIGURABLES]
+CLASSES = {cls.__name__: cls for cls in CONFIGURABLES + tuple(defined)}
 unknown = []
 for section, settings in config.items():
     cls = CLASSES.get(section)

@@ -1,4 +1,4 @@
-"""A user's login to JupyterHub through Keycloak's real login form, over plain HTTP, as a browser makes it: the hub
+"""A user's login to JupyterHub (or conda-store) through Keycloak's real login form, over plain HTTP, as a browser makes it: the hub
 sends the browser to Keycloak, Keycloak's form takes the username and password (and, for an initial password, the
 new one it asks for), Keycloak sends the browser back to the hub's callback with a code, the hub exchanges the code
 for the user's tokens at Keycloak and sets its own login cookie.
@@ -36,16 +36,23 @@ def page_message(page):
 def login(hub, username, password, new_password=None, timeout=30):
     """Log in at `hub` (the hub's base URL, http://<address>); return the session holding the hub's cookie and the
     hub's answer after the callback. An initial (temporary) password is replaced by `new_password`."""
+    return service_login(hub, "/hub/oauth_login", "/hub/oauth_callback", username, password, new_password, timeout)
+
+
+def service_login(base, start, callback_path, username, password, new_password=None, timeout=30):
+    """Log in to a service whose login at base + start sends the browser to Keycloak, which sends it back to the
+    service's public callback (path callback_path): that last hop is made to `base` instead. Return the session and
+    the service's answer to the callback."""
     session = requests.Session()
-    start = session.get(hub + "/hub/oauth_login", allow_redirects=False, timeout=timeout)
-    assert start.status_code == 302, (start.status_code, start.text[:300])
-    form = session.get(start.headers["Location"], timeout=timeout)
+    begin = session.get(base + start, allow_redirects=False, timeout=timeout)
+    assert begin.status_code in (302, 303, 307), (begin.status_code, begin.text[:300])
+    form = session.get(begin.headers["Location"], timeout=timeout)
     assert form.status_code == 200, (form.status_code, form.text[:300])
     answer = session.post(form_action(form.text), data={"username": username, "password": password},
                           allow_redirects=False, timeout=timeout)
-    for dummy in range(5):  # Keycloak's own steps until it sends the browser back to the hub
+    for dummy in range(5):  # Keycloak's own steps until it sends the browser back to the service
         location = answer.headers.get("Location", "") if answer.status_code == 302 else ""
-        if location and urllib.parse.urlsplit(location).path != "/hub/oauth_callback":
+        if location and urllib.parse.urlsplit(location).path != callback_path:
             answer = session.get(location, allow_redirects=False, timeout=timeout)
         elif answer.status_code == 200 and "password-new" in answer.text:  # an initial password is temporary
             assert new_password, "Keycloak asks %s for a new password" % username
@@ -57,8 +64,8 @@ def login(hub, username, password, new_password=None, timeout=30):
     if answer.status_code != 302:
         raise LoginRefused("Keycloak refused %s: %s" % (username, page_message(answer.text)))
     callback = urllib.parse.urlsplit(answer.headers["Location"])
-    assert callback.path == "/hub/oauth_callback", answer.headers["Location"]
-    back = session.get(hub + callback.path + "?" + callback.query, allow_redirects=False, timeout=timeout)
+    assert callback.path == callback_path, answer.headers["Location"]
+    back = session.get(base + callback.path + "?" + callback.query, allow_redirects=False, timeout=timeout)
     return session, back
 
 

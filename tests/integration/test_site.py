@@ -222,6 +222,17 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
                   for p in conda_store) == [("server", "Running", REAL_NODE), ("worker", "Running", REAL_NODE)]
     server = k8s.read_namespaced_service("conda-store-server", namespace).spec.cluster_ip
     assert json.loads(http_get("http://%s:5000/conda-store/api/v1/" % server)[1])["status"] == "ok"
+    # she logs in to it through Keycloak as well, and gets Nebari's bindings, not conda-store's */* admin: her own
+    # namespace, her groups' (ml-team has developer's roles), the shared ones to read
+    store = "http://%s:5000" % server
+    store_session, back = hublogin.service_login(store, "/conda-store/login/", "/conda-store/oauth_callback", "alia",
+                                                 ALIA_PASSWORD)
+    if back.status_code == 307:  # conda-store's callback route ends with a slash
+        back = store_session.get(back.headers["Location"], allow_redirects=False, timeout=30)
+    assert back.status_code == 200 and store_session.cookies.get("conda-store-auth"), (back.status_code, back.text[:300])
+    granted = store_session.get(store + "/conda-store/api/v1/permission/", timeout=30).json()["data"]
+    assert {arn: "environment::create" in roles for arn, roles in granted["entity_permissions"].items()} == {
+        "alia/*": True, "analyst/*": True, "ml-team/*": True, "global/*": False, "nebari-git/*": False}, granted
     # a component without an image here is simulated by kwok in its node group
     traefik = k8s.list_namespaced_pod(namespace,
                                       label_selector="app.kubernetes.io/instance=traefik-%s" % namespace).items

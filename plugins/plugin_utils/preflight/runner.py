@@ -11,6 +11,7 @@ last, over every nebari_* name of the inventory, knowing what the other checks r
 from __future__ import annotations
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
+    authorization,
     cloud,
     cluster,
     controller,
@@ -30,7 +31,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
 CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, environments, components, storage,
-          idle_culler, profiles, secrets)
+          idle_culler, profiles, authorization, secrets)
 
 
 def variables():
