@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 
@@ -22,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keycloak import Admin  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_timer import changed, checkout, run  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_timer import changed, checkout, compare_noops, run  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE = os.environ.get("TESTBED_STATE", os.path.join(ROOT, ".testbed"))
 URL = "http://127.0.0.1:%s/auth" % os.environ.get("TB_KEYCLOAK_PORT", "18080")
@@ -45,7 +44,6 @@ def main():
         os.makedirs(roots[args.baseline])
         checkout(args.baseline, roots[args.baseline])
     realms = dict((label, "bench-realm-%d-%d" % (index, os.getpid())) for index, label in enumerate(roots))
-    times = dict((label, []) for label in roots)
     try:
         def once(label):
             variables = {"nebari_namespace": realms[label], "keycloak_realm_name": realms[label],
@@ -57,17 +55,7 @@ def main():
         for label in roots:
             seconds, recap = once(label)
             print("%-8s create %6.1f s  changed=%d" % (label, seconds, changed(recap)), flush=True)
-        for dummy in range(args.runs):
-            for label in roots:
-                seconds, recap = once(label)
-                if changed(recap):
-                    sys.exit("%s: the no-op re-run changed %d tasks" % (label, changed(recap)))
-                times[label].append(seconds)
-                print("%-8s no-op  %6.1f s  changed=0" % (label, seconds), flush=True)
-        medians = dict((label, statistics.median(values)) for label, values in times.items())
-        print("no-op median of %d: %s" % (args.runs, ", ".join("%s %.1f s" % item for item in medians.items())))
-        if len(medians) == 2:
-            print("speed-up: %.1fx" % (medians[args.baseline] / medians["module"]))
+        compare_noops(args.runs, once, list(roots), args.baseline, "module")
     finally:
         admin = Admin(URL, password)
         for realm in realms.values():

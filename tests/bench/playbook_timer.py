@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,3 +43,21 @@ def checkout(commit, into):
     subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
     os.makedirs(os.path.join(into, ".collections", "ansible_collections", "nebari"))
     os.symlink("../../..", os.path.join(into, ".collections", "ansible_collections", "nebari", "platform"))
+
+
+def compare_noops(runs, once, labels, baseline, new, width=6):
+    """Time `runs` no-op runs of once(label) for each label, alternating; exit if one changes anything; print each
+    run, the medians and, with two labels, the speed-up of `new` over `baseline`."""
+    times = dict((label, []) for label in labels)
+    for dummy in range(runs):
+        for label in labels:
+            seconds, recap = once(label)
+            if changed(recap):
+                sys.exit("%s: the no-op run changed %d tasks" % (label, changed(recap)))
+            times[label].append(seconds)
+            print("%-8s no-op  %*.1f s  changed=0" % (label, width, seconds), flush=True)
+    medians = dict((label, statistics.median(values)) for label, values in times.items())
+    print("no-op median of %d: %s" % (runs, ", ".join("%s %.1f s" % item for item in medians.items())))
+    if len(medians) == 2:
+        print("speed-up: %.1fx" % (medians[baseline] / medians[new]))
+    return medians

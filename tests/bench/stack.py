@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from playbook_timer import changed, checkout, run  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_timer import changed, checkout, compare_noops, run  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main():
@@ -42,24 +41,17 @@ def main():
         checkout(args.baseline, roots[args.baseline])
     # one kubeconfig (the cluster layer writes it) for both checkouts
     variables = {"nebari_namespace": args.namespace, "nebari_kubeconfig": os.path.join(scratch, "kubeconfig")}
-    times = dict((label, []) for label in roots)
     try:
         seconds, recap = run("site.yml", variables, os.path.join(ROOT, "inventories", "sandbox"),
                              ["--tags", "cluster,stack"])
         print("%-8s converge %6.1f s  changed=%d" % ("new", seconds, changed(recap)), flush=True)
-        for dummy in range(args.runs):
-            for label, root in roots.items():
-                seconds, recap = run("site.yml", variables, os.path.join(root, "inventories", "sandbox"),
-                                     ["--tags", "stack"] + (["--skip-tags", "summary"] if args.skip_summary else []),
-                                     root=root)
-                if changed(recap):
-                    sys.exit("%s: the no-op run changed %d tasks" % (label, changed(recap)))
-                times[label].append(seconds)
-                print("%-8s no-op    %6.1f s  changed=0" % (label, seconds), flush=True)
-        medians = dict((label, statistics.median(values)) for label, values in times.items())
-        print("no-op median of %d: %s" % (args.runs, ", ".join("%s %.1f s" % item for item in medians.items())))
-        if len(medians) == 2:
-            print("speed-up: %.1fx" % (medians[args.baseline] / medians["new"]))
+
+        def once(label):
+            return run("site.yml", variables, os.path.join(roots[label], "inventories", "sandbox"),
+                       ["--tags", "stack"] + (["--skip-tags", "summary"] if args.skip_summary else []),
+                       root=roots[label])
+
+        compare_noops(args.runs, once, list(roots), args.baseline, "new")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

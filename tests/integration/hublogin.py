@@ -47,18 +47,22 @@ def service_login(base, start, callback_path, username, password, new_password=N
     begin = session.get(base + start, allow_redirects=False, timeout=timeout)
     assert begin.status_code in (302, 303, 307), (begin.status_code, begin.text[:300])
     form = session.get(begin.headers["Location"], timeout=timeout)
+    loopback_is_secure(session)
     assert form.status_code == 200, (form.status_code, form.text[:300])
     answer = session.post(form_action(form.text), data={"username": username, "password": password},
                           allow_redirects=False, timeout=timeout)
+    loopback_is_secure(session)
     for dummy in range(5):  # Keycloak's own steps until it sends the browser back to the service
         location = answer.headers.get("Location", "") if answer.status_code == 302 else ""
         if location and urllib.parse.urlsplit(location).path != callback_path:
             answer = session.get(location, allow_redirects=False, timeout=timeout)
+            loopback_is_secure(session)
         elif answer.status_code == 200 and "password-new" in answer.text:  # an initial password is temporary
             assert new_password, "Keycloak asks %s for a new password" % username
             answer = session.post(form_action(answer.text), data={"password-new": new_password,
                                                                   "password-confirm": new_password},
                                   allow_redirects=False, timeout=timeout)
+            loopback_is_secure(session)
         else:
             break
     if answer.status_code != 302:
@@ -67,6 +71,14 @@ def service_login(base, start, callback_path, username, password, new_password=N
     assert callback.path == callback_path, answer.headers["Location"]
     back = session.get(base + callback.path + "?" + callback.query, allow_redirects=False, timeout=timeout)
     return session, back
+
+
+def loopback_is_secure(session):
+    """Keycloak marks its login cookies Secure; a browser sends them to http://127.0.0.1 (a secure context), requests
+    does not: make them plain for loopback hosts, as the browser treats them."""
+    for cookie in session.cookies:
+        if cookie.secure and cookie.domain in ("127.0.0.1", "localhost", "localhost.local"):
+            cookie.secure = False
 
 
 def xsrf(session):

@@ -4,6 +4,7 @@ layer on the test bed."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import glob
 import json
@@ -51,7 +52,9 @@ def test_the_chart_lints_and_its_config_is_conda_stores(testbed, tmp_path):
     settings = json.loads(check.stdout)
     assert settings["CondaStoreServer"]["url_prefix"] == "'/conda-store'"
     assert settings["NebariKeycloakAuthentication"]["client_secret"] == "'secret'"
-    assert settings["NebariKeycloakAuthentication"]["role_bindings"].startswith("{'all_users': {'{username}/*'")
+    with open(os.path.join(CHART, "values.yaml")) as f:
+        rules = yaml.safe_load(f)["auth"]["keycloak"]["roleBindings"]
+    assert ast.literal_eval(settings["NebariKeycloakAuthentication"]["role_bindings"]) == rules
     assert settings["RBACAuthorizationBackend"]["authenticated_role_bindings"] == "{}"
     assert settings["CondaStore"]["conda_allowed_channels"] == "['conda-forge']"  # extraConfig comes last
 
@@ -109,10 +112,12 @@ def test_keycloak_users_get_nebaris_role_bindings_in_the_real_conda_store(playbo
     against the test bed's real Keycloak, the realm made by the identity layer: each user logs in through Keycloak's
     form and gets what their groups and roles give, not conda-store's */* admin for all."""
     realm = sandbox_vars["keycloak_realm_name"]
-    users = [{"username": name, "email": "%s@example.com" % name, "groups": groups, "password": "initial-%s-1" % name}
-             for name, groups, dummy in PEOPLE]
+    # (secrets as templates: preflight refuses them in plain text)
+    users = [{"username": name, "email": "%s@example.com" % name, "groups": groups, "first_name": name.title(),
+              "last_name": "Tester",
+              "password": "{{ 'initial-%s' ~ '-1' }}" % name} for name, groups, dummy in PEOPLE]
     identity = playbook("playbooks/identity.yml", extra_vars=dict(
-        sandbox_vars, nebari_users=users, nebari_keycloak_client_secrets={"conda_store": "cs-oidc-secret"}))
+        sandbox_vars, nebari_users=users, nebari_keycloak_client_secrets={"conda_store": "{{ 'cs-oidc-' ~ 'secret' }}"}))
     assert identity.rc == 0, identity.failure_messages()
 
     values = {"auth": {"keycloak": {"enabled": True, "url": "%s/realms/%s" % (testbed["keycloak_url"], realm),
@@ -131,7 +136,9 @@ def test_keycloak_users_get_nebaris_role_bindings_in_the_real_conda_store(playbo
         "c.CondaStoreServer.behind_proxy = False", 'c.CondaStore.database_url = "sqlite:///%s/db.sqlite"' % state,
         "c.CondaStore.upgrade_db = True", 'c.CondaStore.store_directory = "%s/store"' % state,
         'c.LocalStorage.storage_path = "%s/storage"' % state, "c.CondaStore.conda_indexed_channels = []",
-        "c.CondaStore.default_uid = %d" % os.getuid(), "c.CondaStore.default_gid = %d" % os.getgid(), ""]))
+        "c.CondaStore.default_uid = %d" % os.getuid(), "c.CondaStore.default_gid = %d" % os.getgid(),
+        # no worker here (builds stay queued): the disk-space check reads the metrics a worker records
+        "c.CondaStore.validate_action = lambda db, conda_store, namespace, action: None", ""]))
     server_bin = os.path.join(os.path.dirname(conda_store_python()), "conda-store-server")
     env = dict(os.environ, CONDA_STORE_TOKEN="service-token", CONDA_STORE_SIGNING_KEY="signing-key",
                CONDA_STORE_OIDC_CLIENT_SECRET="cs-oidc-secret")
@@ -175,10 +182,11 @@ def test_keycloak_users_get_nebaris_role_bindings_in_the_real_conda_store(playbo
         # what each got at login, from the groups and the conda_store client's roles Keycloak gave
         alia = permissions("alia")
         assert (alia["authenticated"], alia["primary_namespace"]) == (True, "alia")
-        assert {arn: ("environment::create" in granted, "environment::read" in granted)
+        # (read, build, delete: viewer, developer, admin)
+        assert {arn: tuple(p in granted for p in ("environment::read", "environment::update", "environment::delete"))
                 for arn, granted in alia["entity_permissions"].items()} == {
-            "alia/*": (True, True), "analyst/*": (True, True), "ml-team/*": (True, True),
-            "global/*": (False, True), "nebari-git/*": (False, True)}
+            "alia/*": (True, True, True), "analyst/*": (True, True, False), "ml-team/*": (True, True, False),
+            "global/*": (True, False, False), "nebari-git/*": (True, False, False)}
         assert set(permissions("rory")["entity_permissions"]) >= {"*/*", "rory/*"}
         assert set(permissions("vera")["entity_permissions"]) == {"vera/*", "global/*", "nebari-git/*"}
 

@@ -20,7 +20,7 @@ with open(Path(__file__).parents[2] / "roles" / "nebari" / "vars" / "main.yml") 
 @pytest.fixture(name="bindings")
 def fixture_bindings(monkeypatch):
     auth = types.SimpleNamespace(GenericOAuthAuthentication=object)
-    modules = {"conda_store_server": types.ModuleType("conda_store_server"),
+    modules = {"conda_store_server": types.SimpleNamespace(api=None),
                "conda_store_server.server": types.SimpleNamespace(schema=None, auth=auth),
                "conda_store_server.server.auth": auth,
                "traitlets": types.SimpleNamespace(Dict=lambda **kw: {}, Unicode=lambda *a, **kw: "")}

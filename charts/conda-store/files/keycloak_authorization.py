@@ -7,9 +7,12 @@
 # (one binding per group; /a/b is a/b, which is not a namespace name, so nested groups bind nothing). The roles are
 # conda-store's: viewer, developer, admin. A group or user name conda-store cannot use in a binding is left out, with
 # a warning in the server's log. The bindings are given at login: a change in Keycloak applies at the next login.
+# At login the namespaces the bindings name (the user's, the groups', global...) are created when missing, as Nebari
+# Classic does: a developer may build in the group's namespace, but not create a namespace.
 import re as nebari_re
 
 import requests as nebari_requests
+from conda_store_server import api as nebari_api
 from conda_store_server.server import schema as nebari_auth_schema
 from conda_store_server.server.auth import GenericOAuthAuthentication as NebariGenericOAuth
 from traitlets import Dict as NebariDict
@@ -54,4 +57,8 @@ class NebariKeycloakAuthentication(NebariGenericOAuth):
         if skipped:
             self.log.warning("nebari authorization: %s: no binding for %s (names conda-store cannot use)",
                              username, ", ".join(skipped))
+        namespaces = sorted({pattern.split("/")[0] for pattern in bindings if "*" not in pattern.split("/")[0]})
+        with request.state.conda_store.session_factory() as db:
+            for namespace in namespaces:
+                nebari_api.ensure_namespace(db, namespace)
         return nebari_auth_schema.AuthenticationToken(primary_namespace=username, role_bindings=bindings)
