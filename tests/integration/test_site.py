@@ -289,8 +289,8 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     # server with the hub session she still holds. And vera joins, in group users only, which holds no jupyterhub
     # role: Keycloak lets her in, the hub does not (allowed_groups)
     offboarding = [dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS] + [
-        {"username": "vera", "email": "vera@example.com", "groups": ["users"],
-         "password": "{{ vault_vera_initial_password }}"}]
+        {"username": "vera", "email": "vera@example.com", "first_name": "Vera", "last_name": "Lind",
+         "groups": ["users"], "password": "{{ vault_vera_initial_password }}"}]
     offboarding = dict(variables, nebari_users=offboarding, vault_vera_initial_password=VERA_PASSWORD)
     offboarded = playbook("playbooks/users.yml", extra_vars=offboarding)
     assert offboarded.rc == 0, offboarded.failure_messages()
