@@ -33,6 +33,17 @@ def realm_groups(custom_groups, builtin):
     return groups
 
 
+def client_role_groups(custom_groups, builtin, client, roles, also=()):
+    """Paths of the groups whose members hold one of `roles` of `client`: the built-in groups that grant one (or that
+    `also` names), then the custom groups whose `roles` name one of those built-in groups, as the services see them
+    in the groups claim (/name)."""
+    wanted = set(roles or [])
+    granting = [name for name, grants in builtin.items()
+                if name in (also or []) or wanted & set((grants or {}).get(client) or [])]
+    custom = [group["name"] for group in custom_groups or [] if set(group.get("roles") or []) & set(granting)]
+    return [group_path(name) for name in dict.fromkeys(granting + custom)]
+
+
 def role_mappings(groups):
     """realm_groups' output -> one {group, client_id, roles} per group and client with roles to map."""
     return [{"group": group["name"], "client_id": client, "roles": roles}
@@ -89,5 +100,6 @@ def users_from_csv(text, group_separator=";"):
 
 class FilterModule:
     def filters(self):
-        return {"realm_groups": realm_groups, "role_mappings": role_mappings, "users_from_csv": users_from_csv,
+        return {"realm_groups": realm_groups, "client_role_groups": client_role_groups, "role_mappings": role_mappings,
+                "users_from_csv": users_from_csv,
                 "realm_default_groups": realm_default_groups}

@@ -109,6 +109,20 @@ def jupyterlab_profiles(profiles, node_groups, default_group="user", runtime_cla
     return result
 
 
+def jupyterlab_profile_access(profiles):
+    """nebari_profiles.jupyterlab -> {name: {users: [...], groups: [...]}} for the profiles that name who may use
+    them (the hub's profile_access.py reads it from custom.nebari-profile-access). Group names become the paths the
+    hub knows Keycloak's groups by (ml-team -> /ml-team; /parent/child stays as it is). Profiles without users or
+    groups are offered to every user and are left out."""
+    result = {}
+    for profile in profiles or []:
+        users, groups = profile.get("users") or [], profile.get("groups") or []
+        if users or groups:
+            result[profile["name"]] = {"users": list(users),
+                                       "groups": [g if g.startswith("/") else "/" + g for g in groups]}
+    return result
+
+
 def dask_worker_profiles(profiles, node_groups, default_group="worker", runtime_class=""):
     """nebari_profiles.dask_worker -> {name: options} for the Dask Gateway cluster-options handler (GPU workers
     with runtime_class as JupyterLab's GPU profiles)."""
@@ -137,4 +151,5 @@ def dask_worker_profiles(profiles, node_groups, default_group="worker", runtime_
 class FilterModule:
     def filters(self):
         return {"jupyterlab_profiles": jupyterlab_profiles, "dask_worker_profiles": dask_worker_profiles,
+                "jupyterlab_profile_access": jupyterlab_profile_access,
                 "node_group_placement": node_group_placement, "profile_node_groups": profile_node_groups}

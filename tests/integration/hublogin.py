@@ -99,12 +99,26 @@ def server(session, hub, username):
     return hub_api(session, hub, "/users/" + username)["servers"].get("")
 
 
-def spawn(session, hub, username, profile, timeout=300):
-    """Start the user's server from the spawn form with this profile; wait until the hub says it is ready; return
-    its server model. A server still running from an earlier login is stopped first."""
+def stop(session, hub, username, timeout=300):
+    """Stop the user's default server if the hub says one runs (or is starting); wait until it is gone."""
     if server(session, hub, username):
         hub_api(session, hub, "/users/%s/server" % username, method="DELETE", timeout=timeout)
         wait_for(lambda: not server(session, hub, username), timeout, "to stop")
+
+
+def spawn_page(session, hub, username, timeout=300):
+    """The hub's spawn page (the profiles the user is offered) as she opens it with no server running; a server
+    still running from an earlier login is stopped first."""
+    stop(session, hub, username, timeout)
+    page = session.get(hub + "/hub/spawn", allow_redirects=False, timeout=timeout)
+    assert page.status_code == 200, (page.status_code, page.headers.get("Location"), page.text[:500])
+    return page.text
+
+
+def spawn(session, hub, username, profile, timeout=300):
+    """Start the user's server from the spawn form with this profile; wait until the hub says it is ready; return
+    its server model. A server still running from an earlier login is stopped first."""
+    stop(session, hub, username, timeout)
     answer = session.post(hub + "/hub/spawn", data={"profile": profile, "_xsrf": xsrf(session)},
                           allow_redirects=False, timeout=timeout)
     assert answer.status_code == 302, (answer.status_code, answer.text[:500])

@@ -25,6 +25,7 @@ SANDBOX_NAMESPACE = "dev"
 REAL_NODE, SIMULATED_GENERAL = "sandbox-general-0", "sandbox-general-1"
 PLACEMENT = "testbed.nebari.dev/placement"
 ALIA_PASSWORD = "alia-chose-this-1"  # the one she sets at her first login
+VERA_PASSWORD = "vera-initial-pw-1"  # vera's initial password (offboarding step: a user the hub refuses)
 LANDINGS = ("/hub/spawn", "/user/alia/")  # where the hub sends her after a login
 with open(os.path.join(ROOT, "inventories", "sandbox", "group_vars", "all", "users.yml")) as users_file:
     SANDBOX_USERS = yaml.safe_load(users_file)["nebari_users"]
@@ -88,6 +89,7 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     keycloak_url = SANDBOX_KEYCLOAK_URL
     # a reused test bed: her first login again, and no server of hers left running
     forget_user(k8s, namespace, keycloak_url, testbed["keycloak_password"], "alia")
+    forget_user(k8s, namespace, keycloak_url, testbed["keycloak_password"], "vera")
     try:
         k8s.delete_namespaced_pod("jupyter-alia", namespace, grace_period_seconds=0)
     except ApiException as exc:
@@ -176,6 +178,10 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS, answer.text[:300]
     me = hublogin.hub_api(session, hub, "/user")
     assert (me["name"], sorted(me["groups"]), me["admin"]) == ("alia", ["/analyst", "/ml-team"], False)
+    # the sandbox offers its GPU profile to group developer only (nebari_profiles.jupyterlab[].groups): her spawn
+    # page lists the small instance, not the GPU one
+    page = hublogin.spawn_page(session, hub, "alia")
+    assert "Small Instance" in page and "GPU Instance" not in page, page[:3000]
     # she starts JupyterLab with the default profile: a real pod (the real node stands in for the user node group),
     # her own volume as home, the server answering through the proxy once she is let in by the hub
     server = hublogin.spawn(session, hub, "alia", "small")
@@ -291,9 +297,13 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
 
     # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding). In
     # the same run her running server is stopped and her hub tokens revoked; she can no longer log in, nor start a
-    # server with the hub session she still holds
-    offboarded = playbook("playbooks/users.yml", extra_vars=dict(variables, nebari_users=[
-        dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS]))
+    # server with the hub session she still holds. And vera joins, in group users only, which holds no jupyterhub
+    # role: Keycloak lets her in, the hub does not (allowed_groups)
+    offboarding = [dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS] + [
+        {"username": "vera", "email": "vera@example.com", "first_name": "Vera", "last_name": "Lind",
+         "groups": ["users"], "password": "{{ vault_vera_initial_password }}"}]
+    offboarding = dict(variables, nebari_users=offboarding, vault_vera_initial_password=VERA_PASSWORD)
+    offboarded = playbook("playbooks/users.yml", extra_vars=offboarding)
     assert offboarded.rc == 0, offboarded.failure_messages()
     stop_task = "Stop the servers and revoke the JupyterHub tokens of users who lost access"
     assert [name.rsplit(" : ", 1)[-1] for name in offboarded.changed_tasks()] == [
@@ -311,9 +321,11 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert respawn.status_code == 403, (respawn.status_code, respawn.headers.get("Location"), respawn.text[:300])
     time.sleep(5)
     assert not k8s.list_namespaced_pod(namespace, field_selector="metadata.name=jupyter-alia").items
+    assert admin.user("nebari", "vera")["groups"] == ["/users"]
+    dummy, refused = hublogin.login(hub, "vera", VERA_PASSWORD, new_password=VERA_PASSWORD + "-2")
+    assert refused.status_code == 403, (refused.status_code, refused.headers.get("Location"), refused.text[:300])
     # a run with nothing more to take changes nothing
-    again = playbook("playbooks/users.yml", extra_vars=dict(variables, nebari_users=[
-        dict(user, enabled=False) if user["username"] == "alia" else user for user in SANDBOX_USERS]))
+    again = playbook("playbooks/users.yml", extra_vars=offboarding)
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
 
 

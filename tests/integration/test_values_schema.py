@@ -54,6 +54,9 @@ CASES = {  # each TLS mode; and every image from a registry mirror, as an airgap
     # k3s with NVIDIA's GPU Operator installing driver and toolkit (instead of the device plugin and role nvidia_gpu)
     "k3s-gpu-operator": {"nebari_cluster_provider": "k3s", "nebari_metallb_addresses": ["10.0.0.240-10.0.0.250"],
                          "nebari_gpu_plugin": "gpu-operator", "nebari_gpu_operator_driver": True},
+    # every user of the realm may log in to JupyterHub (instead of the groups holding a jupyterhub role)
+    "hub-allow-all": {"nebari_tls": {"mode": "selfsigned"}, "nebari_jupyterhub_allow_all": True,
+                      "nebari_keycloak_client_secrets": {"jupyterhub": "s3cret-jupyterhub"}},
     # without Dask Gateway and Loki: no route or entry point for the one, no data source for the other
     "no-dask-no-loki": {"nebari_tls": {"mode": "selfsigned"},
                         "nebari_components": {"dask-gateway": {"enabled": False}, "loki": {"enabled": False},
@@ -239,13 +242,17 @@ def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
         assert values["conda-store"]["storage"] == {"existingClaim": "nebari-shared", "subPath": "conda-store",
                                                     "accessMode": "ReadWriteMany"}
         assert "nebari_shared_storage" in values["jupyterhub"]["hub"]["extraConfig"]["nebari-shared-storage"]
-        assert values["jupyterhub"]["hub"]["config"] == {"KubeSpawner": {"working_dir": "/home/{username}"}}
+        assert values["jupyterhub"]["hub"]["config"]["KubeSpawner"] == {"working_dir": "/home/{username}"}
+        if rendered["case"] != "hub-allow-all":  # (its only client secret: JupyterHub's)
+            assert list(values["jupyterhub"]["hub"]["config"]) == ["KubeSpawner"]
         assert "envValueFrom" not in values["kube-prometheus-stack"]["grafana"]
         assert values["argo-workflows"]["server"]["extraArgs"] == ["--auth-mode=client"]
         return
     # without nebari_storage.shared: a volume per user, conda-store's own
     assert values["jupyterhub"]["singleuser"]["storage"] == {"capacity": "20Gi", "dynamic": {"storageClass": "fast-ssd"}}
-    assert "extraConfig" not in values["jupyterhub"]["hub"] and "custom" not in values["jupyterhub"]
+    # (but the sandbox's profile access: its gpu profile is for group developer only)
+    assert list(values["jupyterhub"]["hub"]["extraConfig"]) == ["nebari-profile-access"]
+    assert list(values["jupyterhub"]["custom"]) == ["nebari-profile-access"]
     assert values["jupyterhub"]["hub"]["db"]["pvc"]["storageClassName"] == "fast-ssd"
     assert values["conda-store"]["storage"] == {"size": "200Gi", "storageClass": "fast-ssd"}
     assert values["keycloak-postgresql"]["primary"]["persistence"] == {"size": "8Gi", "storageClass": "fast-ssd"}
@@ -270,6 +277,48 @@ def test_storage_and_keycloak_login_come_from_the_inventory(rendered):
     assert {r["component"]: r["oidc_client"] for r in rendered["releases"] if r["oidc_client"]} == {
         "conda-store": "conda_store", "jupyterhub": "jupyterhub", "argo-workflows": "argo-server-sso",
         "kube-prometheus-stack": "grafana"}
+
+
+def test_hub_login_is_for_the_groups_holding_a_jupyterhub_role_and_profiles_for_their_members(rendered, monkeypatch):
+    """allowed_groups from the sandbox's groups (nebari_jupyterhub_allow_all: every realm user); the sandbox's gpu
+    profile offered to group developer only, through the hub's extraConfig over a profileList KubeSpawner reads as
+    it is."""
+    import asyncio
+    import logging
+    import sys
+    import types
+
+    hub = rendered["values"]["jupyterhub"]
+    login = hub["hub"]["config"].get("GenericOAuthenticator")
+    if rendered["case"] == "storage-and-login":
+        assert (login["allowed_groups"], login["admin_groups"]) == (
+            ["/superadmin", "/admin", "/developer", "/analyst", "/ml-team"], ["/admin", "/superadmin"])
+        assert "allow_all" not in login
+    elif rendered["case"] == "hub-allow-all":
+        assert (login["allow_all"], login["admin_groups"]) == (True, ["/admin", "/superadmin"])
+        assert "allowed_groups" not in login
+    else:
+        assert login is None  # no client secret: no Keycloak login
+    profiles = hub["singleuser"]["profileList"]
+    assert all(set(p) <= {"slug", "display_name", "description", "default", "kubespawner_override"} for p in profiles)
+    assert hub["custom"]["nebari-profile-access"] == {"gpu": {"users": [], "groups": ["/developer"]}}
+    # the extraConfig as z2jh runs it, after z2jh has set KubeSpawner's profile_list from singleuser.profileList
+    for name, module in {"jupyterhub": types.ModuleType("jupyterhub"),
+                         "jupyterhub.utils": types.SimpleNamespace(maybe_future=lambda value: value),
+                         "tornado": types.SimpleNamespace(web=types.SimpleNamespace(HTTPError=Exception)),
+                         "z2jh": types.SimpleNamespace(get_config=lambda key, default=None: hub["custom"].get(
+                             key.split(".", 1)[1], default))}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    c = types.SimpleNamespace(KubeSpawner=types.SimpleNamespace(profile_list=profiles))
+    exec(compile(hub["hub"]["extraConfig"]["nebari-profile-access"], "nebari-profile-access", "exec"),  # noqa: S102
+         {"c": c})
+
+    def offered(groups):
+        user = types.SimpleNamespace(name="alia", admin=False, groups=[types.SimpleNamespace(name=g) for g in groups])
+        spawner = types.SimpleNamespace(user=user, log=logging.getLogger("spawner"))
+        return [p["slug"] for p in asyncio.run(c.KubeSpawner.profile_list(spawner))]
+
+    assert offered(["/analyst", "/ml-team"]) == ["small"] and offered(["/developer"]) == ["small", "gpu"]
 
 
 def test_idle_culling_takes_nebari_defaults_and_the_inventory_in_minutes(rendered):

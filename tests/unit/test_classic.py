@@ -83,16 +83,60 @@ def test_secrets_in_overrides_go_to_the_vault():
                and "client_secret" not in n for n in result.secrets)
 
 
-def test_existing_gpu_profile_makes_a_gpu_node_group_and_access_is_reported():
+def test_existing_gpu_profile_makes_a_gpu_node_group_and_access_is_carried_over():
     result = convert(load("rich-existing.yaml"))
     v = result.variables
     assert v["nebari_cluster_provider"] == "existing"
     gpu_groups = [n for n, g in v["nebari_node_groups"].items() if g.get("gpu")]
     assert gpu_groups
     assert v["nebari_gpu_plugin"] == "none"  # Classic installed nothing for GPUs on existing clusters
-    assert any(u["key"].endswith(".access") for u in result.unmapped)
+    # access: yaml with groups: the profile is offered to that group, which the inventory then names
+    gpu = [p for p in v["nebari_profiles"]["jupyterlab"] if p.get("gpus")][0]
+    assert gpu["groups"] == ["gpu-access"] and "users" not in gpu
+    assert {"name": "gpu-access"} in v["nebari_groups"]
+    assert not [u for u in result.unmapped if ".access" in u["key"] or u["key"].endswith((".users", ".groups"))]
     assert v["nebari_tls"]["mode"] == "existing"
     assert v["keycloak_realm_default_groups"] == ["analyst"]
+
+
+def classic_profiles(*entries):
+    config = load("init-local.yaml")
+    config["profiles"] = {"jupyterlab": [dict({"display_name": "Small", "default": True}, **entries[0])]
+                          + [dict(entry, display_name="P%d" % i) for i, entry in enumerate(entries[1:], 1)]}
+    return convert(config)
+
+
+def test_profile_access_yaml_becomes_users_and_groups_and_keycloak_access_is_reported():
+    result = classic_profiles({"access": "all", "users": None, "groups": None},
+                              {"access": "yaml", "users": ["alia"], "groups": ["ml-team", "/projects/vision"]},
+                              {"access": "keycloak"}, {"access": "yaml", "users": [], "groups": None})
+    profiles = result.variables["nebari_profiles"]["jupyterlab"]
+    assert [(p["name"], p.get("users"), p.get("groups")) for p in profiles] == [
+        ("small", None, None), ("p1", ["alia"], ["ml-team", "/projects/vision"]), ("p2", None, None)]
+    # the groups the profiles name (a path by its top-level group) are in the inventory, built-in ones aside
+    assert result.variables["nebari_groups"] == [{"name": "ml-team"}, {"name": "projects"}]
+    reasons = {u["key"]: u["reason"] for u in result.unmapped if u["key"].startswith("profiles.")}
+    assert sorted(reasons) == ["profiles.jupyterlab[2].access", "profiles.jupyterlab[3].access"]
+    assert "jupyterlab_profiles" in reasons["profiles.jupyterlab[2].access"]
+    assert "not supported" in reasons["profiles.jupyterlab[2].access"]
+    assert "offered this profile to no one" in reasons["profiles.jupyterlab[3].access"]
+
+
+def test_profile_groups_that_are_built_in_need_no_custom_group():
+    result = classic_profiles({"access": "yaml", "groups": ["developer", "admin"]})
+    assert result.variables["nebari_profiles"]["jupyterlab"][0]["groups"] == ["developer", "admin"]
+    assert "nebari_groups" not in result.variables
+
+
+@pytest.mark.parametrize("entry, key", [
+    ({"access": "yaml", "users": "alia"}, "profiles.jupyterlab[0].users"),
+    ({"access": "yaml", "groups": ["ml-team", 3]}, "profiles.jupyterlab[0].groups"),
+    ({"access": "ldap"}, "profiles.jupyterlab[0].access"),
+])
+def test_bad_profile_access_names_the_key(entry, key):
+    with pytest.raises(ClassicError) as error:
+        classic_profiles(entry)
+    assert error.value.key == key
 
 
 @pytest.mark.parametrize("name, key", [

@@ -1,4 +1,4 @@
-"""Filters of the identity layer: realm_groups, realm_default_groups and users_from_csv."""
+"""Filters of the identity layer: realm_groups, client_role_groups, realm_default_groups and users_from_csv."""
 
 import os
 
@@ -8,7 +8,7 @@ from ansible.errors import AnsibleFilterError
 import yaml
 
 from ansible_collections.nebari.platform.plugins.filter.identity import (
-    realm_default_groups, realm_groups, role_mappings, users_from_csv)
+    client_role_groups, realm_default_groups, realm_groups, role_mappings, users_from_csv)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -77,3 +77,32 @@ def test_the_realm_role_gives_its_module_the_default_groups_and_the_groups_throu
     assert options["default_groups"] == "{{ keycloak_realm_default_groups }}"
     assert "nebari.platform.realm_groups(keycloak_realm_builtin_groups)" in options["groups"]
     assert task["no_log"] is True  # its result carries the clients' secrets
+
+
+def test_the_groups_holding_a_clients_roles_are_the_built_in_ones_that_grant_them_and_their_custom_groups():
+    """JupyterHub's allowed_groups: the groups granting jupyterhub_developer or jupyterhub_admin, superadmin too."""
+    custom = [{"name": "ml-team", "roles": ["developer"]}, {"name": "viewers", "roles": ["users"]},
+              {"name": "ops", "roles": ["superadmin"]}, {"name": "plain"}]
+    roles = ["jupyterhub_developer", "jupyterhub_admin"]
+    assert client_role_groups(custom, BUILTIN, "jupyterhub", roles, ["superadmin"]) == [
+        "/superadmin", "/admin", "/developer", "/ml-team", "/ops"]
+    assert client_role_groups(custom, BUILTIN, "jupyterhub", ["jupyterhub_admin"]) == ["/admin"]
+    assert client_role_groups([], BUILTIN, "grafana", roles) == []
+
+
+def test_the_stack_gives_the_hub_the_groups_of_the_shipped_grants():
+    """roles/nebari/vars/main.yml's nebari_builtin_groups (the identity layer's too): admin, developer, analyst grant
+    a jupyterhub role; superadmin is let in as the hub's admins; users is not."""
+    with open(os.path.join(ROOT, "roles", "nebari", "vars", "main.yml")) as f:
+        builtin = yaml.safe_load(f)["nebari_builtin_groups"]
+    with open(os.path.join(ROOT, "roles", "keycloak_realm", "vars", "main.yml")) as f:
+        assert yaml.safe_load(f)["keycloak_realm_builtin_groups"] == "{{ nebari_builtin_groups }}"
+    with open(os.path.join(ROOT, "roles", "nebari_stack", "vars", "main.yml")) as f:
+        stack = yaml.safe_load(f)
+    assert stack["nebari_stack_hub_admin_groups"] == ["/admin", "/superadmin"]
+    expression = stack["nebari_stack_hub_allowed_groups"]
+    assert "client_role_groups(nebari_builtin_groups, 'jupyterhub'" in expression
+    assert "['jupyterhub_developer', 'jupyterhub_admin']" in expression and "['superadmin']" in expression
+    assert client_role_groups([{"name": "ml-team", "roles": ["analyst"]}], builtin, "jupyterhub",
+                              ["jupyterhub_developer", "jupyterhub_admin"], ["superadmin"]) == [
+        "/superadmin", "/admin", "/developer", "/analyst", "/ml-team"]

@@ -6,6 +6,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nebari.platform.plugins.filter.profiles import (
     dask_worker_profiles,
+    jupyterlab_profile_access,
     jupyterlab_profiles,
     node_group_placement,
     profile_node_groups,
@@ -80,3 +81,16 @@ def test_profile_node_groups_are_the_default_then_each_profiles_group_once():
                 {"name": "t4", "gpus": 1, "node_group": "t4"}, {"name": "pinned", "node_group": "worker"}]
     assert profile_node_groups(profiles, GROUPS, "user") == ["user", "a100", "t4", "worker"]
     assert profile_node_groups([], GROUPS, "user") == ["user"]
+
+
+def test_users_and_groups_stay_out_of_the_profile_list_and_become_the_hubs_access_rules():
+    """z2jh's singleuser.profileList stays as KubeSpawner reads it; the rules go to custom.nebari-profile-access,
+    group names as the paths the hub knows Keycloak's groups by."""
+    profiles = [{"name": "small", "default": True}, {"name": "gpu", "gpus": 1, "groups": ["ml-team", "/a/b"]},
+                {"name": "mine", "users": ["alia"]}, {"name": "open", "users": [], "groups": []}]
+    assert [sorted(p) for p in jupyterlab_profiles(profiles, GROUPS)] == [
+        ["default", "display_name", "kubespawner_override", "slug"]] + [
+        ["display_name", "kubespawner_override", "slug"]] * 3
+    assert jupyterlab_profile_access(profiles) == {"gpu": {"users": [], "groups": ["/ml-team", "/a/b"]},
+                                                   "mine": {"users": ["alia"], "groups": []}}
+    assert jupyterlab_profile_access([]) == {} and jupyterlab_profile_access(None) == {}

@@ -26,6 +26,7 @@ IDLE_CULLER_KEYS = ("terminal_cull_inactive_timeout", "terminal_cull_interval", 
                     "kernel_cull_interval", "kernel_cull_connected", "kernel_cull_busy",
                     "server_shutdown_no_activity_timeout")
 from ansible_collections.nebari.platform.plugins.plugin_utils.inventory_files import reference, service_secrets
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.users import BUILTIN_GROUPS
 
 # Classic releases the importer knows: from 2024.1.1 (conda-store and profile schema of today) to the final 2026.3.1.
 OLDEST = (2024, 1, 1)
@@ -170,7 +171,7 @@ class _Converter:
         self.idle_culler()
         self.components()
         self.environments()
-        self.identity(users, user_groups)
+        self.identity(users, user_groups, profiles.access_groups(v["nebari_profiles"]["jupyterlab"]))
         self.out.notes.extend(user_notes)
         for key, reason in REASONS.items():
             self.skip(key, reason)
@@ -410,7 +411,7 @@ class _Converter:
             result.append(entry)
         self.out.variables["nebari_environments"] = result
 
-    def identity(self, users, user_groups):
+    def identity(self, users, user_groups, profile_groups=()):
         v, secrets = self.out.variables, self.out.secrets
         password = self.get("security.keycloak.initial_root_password")
         v["nebari_keycloak_admin_username"] = "root"
@@ -442,6 +443,14 @@ class _Converter:
             if user_groups:
                 self.out.notes.append("custom groups %s: created without roles, as Classic created them; give them "
                                       "roles in nebari_groups" % ", ".join(user_groups))
+        # the groups profiles are offered to (access: yaml) exist in Classic's Keycloak: the inventory names them
+        known = set(BUILTIN_GROUPS) | set(user_groups if users is not None else ())
+        missing = [g for g in profile_groups if g not in known]
+        if missing:
+            v.setdefault("nebari_groups", []).extend({"name": g} for g in missing)
+            self.out.notes.append("groups %s: named by profiles' groups (access: yaml), in nebari_groups without "
+                                  "roles (Keycloak keeps what they have); give them roles there, or their members "
+                                  "log in to JupyterHub only through another group" % ", ".join(missing))
 
     def unknown(self, value, prefix):
         """Report every key no rule consumed (or only its highest unconsumed ancestor)."""

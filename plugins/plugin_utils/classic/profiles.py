@@ -23,8 +23,11 @@ JUPYTERLAB_FIELDS = {"cpu_limit": "cpu", "cpu_guarantee": "cpu_guarantee", "mem_
 # Dask Gateway worker settings -> the collection's profile fields
 DASK_FIELDS = {"worker_cores_limit": "cores", "worker_cores": "cores_guarantee", "worker_memory_limit": "memory",
                "worker_memory": "memory_guarantee", "worker_threads": "threads", "image": "image"}
-ACCESS_REASON = ("profile access %s: the collection offers every profile to every user; the profile is imported "
-                 "without the restriction (check that it may be shown to all)")
+KEYCLOAK_ACCESS_REASON = ("profile access keycloak (the users' Keycloak attribute jupyterlab_profiles) is not "
+                          "supported: the profile is imported offered to every user; give it users or groups "
+                          "(nebari_profiles.jupyterlab[].users, .groups) to restrict it")
+NOBODY_REASON = ("access yaml without users or groups: Classic offered this profile to no one, so it is not "
+                 "imported (give it users or groups to import it)")
 
 
 def slug(display_name, taken):
@@ -50,13 +53,18 @@ def jupyterlab(entries, node_groups, key, skip, pool_label=()):
         access = entry.get("access") or "all"
         if access != "yaml" and (entry.get("users") is not None or entry.get("groups") is not None):
             raise ClassicError(where, "users and groups are only allowed with access: yaml (access is %s)" % access)
-        if access != "all":
-            skip("%s.access" % where, ACCESS_REASON % access)
-        for field in ("users", "groups", "profile_options"):
-            if entry.get(field) not in (None, {}, []):
-                skip("%s.%s" % (where, field), "profile options (choices within a profile) have no field in "
-                     "nebari_profiles; make each choice a profile of its own" if field == "profile_options"
-                     else "see %s.access" % where)
+        if access not in ("all", "yaml", "keycloak"):
+            raise ClassicError(where + ".access", "%r is not a profile access of Nebari Classic (all, yaml, "
+                               "keycloak)" % (access,))
+        if access == "keycloak":
+            skip("%s.access" % where, KEYCLOAK_ACCESS_REASON)
+        rules = _access(entry, where) if access == "yaml" else {}
+        if access == "yaml" and not rules:
+            skip("%s.access" % where, NOBODY_REASON)
+            continue
+        if entry.get("profile_options") not in (None, {}, []):
+            skip("%s.profile_options" % where, "profile options (choices within a profile) have no field in "
+                 "nebari_profiles; make each choice a profile of its own")
         profile = {"name": slug(entry["display_name"], taken), "display_name": entry["display_name"]}
         for field in ("description", "default"):
             if field in entry:
@@ -66,8 +74,29 @@ def jupyterlab(entries, node_groups, key, skip, pool_label=()):
         _placement(profile, override, "node_selector", node_groups, where + ".kubespawner_override", pool_label)
         if override:
             profile["kubespawner_override"] = override
+        profile.update(rules)
         result.append(profile)
     return result
+
+
+def _access(entry, where):
+    """access: yaml's users and groups (each a list of strings; null or empty: not set) -> {users, groups}."""
+    rules = {}
+    for field in ("users", "groups"):
+        value = entry.get(field)
+        if value in (None, []):
+            continue
+        if not (isinstance(value, list) and all(isinstance(item, str) and item for item in value)):
+            raise ClassicError("%s.%s" % (where, field), "must be a list of %s, got %r"
+                               % ("usernames" if field == "users" else "group names", value))
+        rules[field] = list(value)
+    return rules
+
+
+def access_groups(profiles):
+    """The top-level groups the profiles' groups name (a path /parent/child names parent), in order, each once."""
+    names = [group.strip("/").split("/")[0] for profile in profiles for group in profile.get("groups", [])]
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def dask_worker(entries, node_groups, key, pool_label=()):

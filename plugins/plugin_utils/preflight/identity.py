@@ -11,7 +11,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
 
 VARIABLES = ("nebari_keycloak_url", "nebari_keycloak_admin_username", "nebari_keycloak_admin_password",
              "nebari_keycloak_validate_certs", "nebari_keycloak_client_secrets", "nebari_jupyterhub_url",
-             "nebari_jupyterhub_validate_certs")
+             "nebari_jupyterhub_validate_certs", "nebari_jupyterhub_allow_all")
 
 
 def check(inv, problems):
@@ -38,3 +38,5 @@ def check(inv, problems):
                      "got %s" % describe(hub))
     problems.expect_type("nebari_jupyterhub_validate_certs", inv.get("nebari_jupyterhub_validate_certs", True), bool,
                          "true or false")
+    problems.expect_type("nebari_jupyterhub_allow_all", inv.get("nebari_jupyterhub_allow_all", False), bool,
+                         "true or false (true: every user of the realm may log in to JupyterHub)")

@@ -11,6 +11,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems
     DNS_LABEL,
     describe,
 )
+from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.users import BUILTIN_GROUPS
 
 VARIABLES = ("nebari_profiles",)
 # The extended resource a GPU is asked for by, also through kubespawner_override.extra_resource_limits
@@ -19,7 +20,8 @@ GPU_RESOURCE = "nvidia.com/gpu"
 COMMON_KEYS = ("name", "display_name", "description", "default", "memory", "memory_guarantee", "gpus", "node_group",
                "image")
 KINDS = {
-    "jupyterlab": {"cpu": "cpu", "keys": COMMON_KEYS + ("cpu", "cpu_guarantee", "kubespawner_override"),
+    "jupyterlab": {"cpu": "cpu", "keys": COMMON_KEYS + ("cpu", "cpu_guarantee", "kubespawner_override", "users",
+                                                        "groups"),
                    "override": "kubespawner_override"},
     "dask_worker": {"cpu": "cores", "keys": COMMON_KEYS + ("cores", "cores_guarantee", "threads", "options"),
                     "override": "options"},
@@ -41,6 +43,7 @@ def check(inv, problems):
     groups = groups if isinstance(groups, dict) else {}
     gpu_groups = [name for name, group in groups.items() if isinstance(group, dict) and group.get("gpu") is True]
     hosted = _hosted_groups(inv) if inv.get("nebari_cluster_provider") == "k3s" else None
+    known = _known_groups(inv)
     for kind, spec in KINDS.items():
         entries = profiles.get(kind) or []
         if not problems.expect_type(var, entries, list, "a list of profiles", "." + kind):
@@ -62,6 +65,8 @@ def check(inv, problems):
             if profile.get("default") is True:
                 defaults.append(entry)
             _profile(profile, spec, entry, groups, gpu_groups, hosted, problems)
+            if kind == "jupyterlab":
+                _access(profile, entry, known, problems)
         if len(defaults) > 1:
             problems.add(var, "more than one profile is the default: %s" % ", ".join(defaults), "." + kind)
 
@@ -105,6 +110,32 @@ def _profile(profile, spec, entry, groups, gpu_groups, hosted, problems):
                          "on the GPU hosts), so its servers would never start"
                          % (gpus, "" if gpus == 1 else "s", " or ".join(repr(name) for name in candidates)),
                          entry + (".node_group" if isinstance(group, str) else ".gpus"))
+
+
+def _known_groups(inv):
+    """The built-in groups and the names of nebari_groups (those users may be members of)."""
+    custom = inv.get("nebari_groups", [])
+    names = [group.get("name") for group in custom if isinstance(group, dict)] if isinstance(custom, list) else []
+    return set(BUILTIN_GROUPS) | set(name for name in names if isinstance(name, str))
+
+
+def _access(profile, entry, known, problems):
+    """users and groups: lists of strings; each group a known group's name, or a Keycloak path (/parent/child) under
+    one (its subgroups are made in Keycloak, not by the inventory)."""
+    var = "nebari_profiles"
+    for key, what in (("users", "a list of usernames"), ("groups", "a list of group names or paths")):
+        if key not in profile:
+            continue
+        values = profile[key]
+        where = "%s.%s" % (entry, key)
+        if not problems.expect_type(var, values, list, what, where):
+            continue
+        for value in values:
+            if not (isinstance(value, str) and value.strip("/")):
+                problems.add(var, "%s must hold strings, got %s" % (key, describe(value)), where)
+            elif key == "groups" and value.strip("/").split("/")[0] not in known:
+                problems.add(var, "unknown group %r (built-in: %s; custom groups come from nebari_groups)"
+                             % (value, ", ".join(BUILTIN_GROUPS)), where)
 
 
 def _override_gpus(override, entry, problems):
