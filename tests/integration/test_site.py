@@ -231,7 +231,8 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
         back = store_session.get(back.headers["Location"], allow_redirects=False, timeout=30)
     assert back.status_code == 200 and store_session.cookies.get("conda-store-auth"), (back.status_code, back.text[:300])
     granted = store_session.get(store + "/conda-store/api/v1/permission/", timeout=30).json()["data"]
-    assert {arn: "environment::create" in roles for arn, roles in granted["entity_permissions"].items()} == {
+    # (conda-store names the permission to create environments `environment:create`, with one colon)
+    assert {arn: "environment:create" in roles for arn, roles in granted["entity_permissions"].items()} == {
         "alia/*": True, "analyst/*": True, "ml-team/*": True, "global/*": False, "nebari-git/*": False}, granted
     # a component without an image here is simulated by kwok in its node group
     traefik = k8s.list_namespaced_pod(namespace,
