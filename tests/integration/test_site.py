@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes.client import RbacAuthorizationV1Api
 from kubernetes.client.exceptions import ApiException
 
 import hublogin
@@ -128,6 +129,21 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     dashboards = k8s.list_namespaced_config_map(namespace, label_selector="grafana_dashboard=1").items
     nebari = [json.loads(c.data["nebari.json"]) for c in dashboards if c.metadata.name == "nebari-dashboard"]
     assert [(d["uid"], len(d["panels"])) for d in nebari] == [("nebari", 7)], nebari
+    # Argo's single sign-on (the sandbox holds the argo-server-sso secret): its SSO RBAC accounts, each with its rule
+    # over Keycloak's roles claim, a token that Kubernetes filled in, and a RoleBinding to a live ClusterRole of the
+    # chart
+    rbac = RbacAuthorizationV1Api(k8s.api_client)
+    for account, (access, precedence) in {"argo-admin": ("admin", "11"), "argo-developer": ("edit", "10"),
+                                          "argo-viewer": ("view", "9")}.items():
+        annotations = k8s.read_namespaced_service_account(account, namespace).metadata.annotations
+        assert (annotations["workflows.argoproj.io/rbac-rule"], annotations[
+            "workflows.argoproj.io/rbac-rule-precedence"]) == ("'%s' in groups" % account, precedence)
+        token = k8s.read_namespaced_secret(account + ".service-account-token", namespace)
+        assert token.type == "kubernetes.io/service-account-token" and token.data and token.data.get("token"), account
+        binding = rbac.read_namespaced_role_binding(account, namespace)
+        assert (binding.role_ref.kind, binding.role_ref.name) == ("ClusterRole", "argo-workflows-" + access)
+        assert [(s.kind, s.name, s.namespace) for s in binding.subjects] == [("ServiceAccount", account, namespace)]
+        assert rbac.read_cluster_role(binding.role_ref.name).rules
 
     # every release from the airgap directory: the upstream chart, or the stand-in where nobody has the chart
     with open(os.path.join(testbed["state"], "airgap", "charts", "STANDINS")) as f:

@@ -15,6 +15,8 @@ import yaml
 from conftest import ROOT, SANDBOX_KEYCLOAK_URL
 
 SCHEMAS = os.path.join(os.path.dirname(ROOT), "shared", "chart-schemas")
+# the real upstream charts at the catalog's pins (../shared/charts/README.md)
+CHARTS = os.environ.get("NEBARI_SANDBOX_CHARTS") or os.path.join(os.path.dirname(ROOT), "shared", "charts")
 
 
 def helm_merge(base, override):
@@ -350,9 +352,9 @@ def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_d
         "/argo/", True, ["/argo/"], ["nebari.sandbox.localhost"])
     middleware = {"traefik.ingress.kubernetes.io/router.middlewares": "dev-argo-workflows-strip-prefix@kubernetescrd"}
     assert argo["ingress"]["annotations"] == dict(websecure, **middleware)
-    assert values["argo-workflows"]["extraObjects"] == [{
+    assert values["argo-workflows"]["extraObjects"][0] == {
         "apiVersion": "traefik.io/v1alpha1", "kind": "Middleware", "metadata": {"name": "argo-workflows-strip-prefix"},
-        "spec": {"stripPrefix": {"prefixes": ["/argo"]}}}]
+        "spec": {"stripPrefix": {"prefixes": ["/argo"]}}}
     grafana = values["kube-prometheus-stack"]["grafana"]
     assert (grafana["ingress"]["enabled"], grafana["ingress"]["path"], grafana["ingress"]["annotations"]) == (
         True, "/monitoring/", websecure)
@@ -387,3 +389,66 @@ def test_every_url_path_is_routed_on_the_https_entry_point_and_grafana_has_its_d
         "match": "HostSNI(`*`)", "services": [{"name": "traefik-dask-gateway", "namespace": "dev", "port": 8786}]}])
     assert values["dask-gateway"]["gateway"]["prefix"] == "/gateway"
     assert values["dask-gateway"]["traefik"]["service"]["ports"] == {"web": {"port": 80}, "tcp": {"port": 8786}}
+
+
+ARGO_TIERS = {"argo-admin": ("admin", "11"), "argo-developer": ("edit", "10"), "argo-viewer": ("view", "9")}
+
+
+def test_argo_sso_maps_each_role_to_an_account_bound_to_the_charts_own_role(rendered, testbed, tmp_path):
+    """With single sign-on, Argo's SSO RBAC has a ServiceAccount per role of the argo-server-sso client (read from
+    Keycloak's `roles` claim), each with its token Secret and a RoleBinding, in the workflow namespace, to the
+    admin, edit or view ClusterRole that the real chart, rendered by `helm template`, creates; without single
+    sign-on, none of them. No account matches every user: a user with none of the roles is refused."""
+    release = next(r for r in rendered["releases"] if r["component"] == "argo-workflows")
+    chart = os.path.join(CHARTS, "%s-%s.tgz" % (release["chart_ref"], release["chart_version"]))
+    if not os.path.exists(chart):
+        pytest.skip("no %s beside the checkout" % chart)
+    import subprocess
+
+    values = rendered["values"]["argo-workflows"]
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(values))
+    proc = subprocess.run([testbed["helm"], "template", release["release"], chart, "--namespace", release["namespace"],
+                           "-f", str(tmp_path / "values.yaml")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    objects = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    by_kind = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], {})[obj["metadata"]["name"]] = obj
+    tiers = {name: obj for kind in ("ServiceAccount", "Secret", "RoleBinding")
+             for name, obj in by_kind.get(kind, {}).items() if name.split(".")[0] in ARGO_TIERS}
+    if rendered["case"] != "storage-and-login":
+        assert "sso" not in values["server"] and not tiers
+        return
+    namespace = release["namespace"]
+    assert values["server"]["sso"]["customGroupClaimName"] == "roles"
+    assert values["server"]["sso"]["rbac"] == {"enabled": True}
+    config = yaml.safe_load(by_kind["ConfigMap"]["argo-workflows-workflow-controller-configmap"]["data"]["config"])
+    assert config["sso"]["customGroupClaimName"] == "roles" and config["sso"]["rbac"] == {"enabled": True}
+    cluster_roles = by_kind["ClusterRole"]
+    for role, (access, precedence) in ARGO_TIERS.items():
+        account = by_kind["ServiceAccount"][role]
+        assert account["metadata"]["namespace"] == namespace
+        assert account["metadata"]["annotations"] == {
+            "workflows.argoproj.io/rbac-rule": "'%s' in groups" % role,
+            "workflows.argoproj.io/rbac-rule-precedence": precedence}
+        token = by_kind["Secret"][role + ".service-account-token"]
+        assert (token["type"], token["metadata"]["namespace"], token["metadata"]["annotations"]) == (
+            "kubernetes.io/service-account-token", namespace, {"kubernetes.io/service-account.name": role})
+        binding = by_kind["RoleBinding"][role]
+        assert binding["metadata"]["namespace"] == "dev"  # the workflow namespace (nebari_namespace)
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": role, "namespace": namespace}]
+        assert (binding["roleRef"]["apiGroup"], binding["roleRef"]["kind"]) == ("rbac.authorization.k8s.io",
+                                                                                "ClusterRole")
+        # a ClusterRole of the chart's own output: argo-workflows-admin, -edit, -view (aggregated into Kubernetes'
+        # admin, edit and view roles)
+        assert binding["roleRef"]["name"] in cluster_roles, "%s: no ClusterRole %s in the chart's output (%s)" % (
+            role, binding["roleRef"]["name"], ", ".join(sorted(cluster_roles)))
+        granted = cluster_roles[binding["roleRef"]["name"]]
+        assert granted["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-%s" % access] == "true"
+    # precedence: admin over developer over viewer; no catch-all rule
+    precedences = [int(by_kind["ServiceAccount"][role]["metadata"]["annotations"][
+        "workflows.argoproj.io/rbac-rule-precedence"]) for role in ("argo-admin", "argo-developer", "argo-viewer")]
+    assert precedences == sorted(precedences, reverse=True)
+    rules = [sa["metadata"].get("annotations", {}).get("workflows.argoproj.io/rbac-rule")
+             for sa in by_kind["ServiceAccount"].values()]
+    assert "true" not in rules and len([r for r in rules if r]) == 3
