@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -22,13 +23,29 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 SANDBOX_KEYCLOAK_URL = "http://%s.1.200/auth" % os.environ.get("TB_NET", "10.250")
 
 
+UP_FAILURE: list[str] = []
+
+
+def pytest_unconfigure(config):
+    if UP_FAILURE:
+        print("\n=== the test bed did not come up; the end of `tests/testbed/testbed up`:\n%s" % UP_FAILURE[0],
+              file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
 def testbed():
     """Bring the test bed up (or reuse a running one); yield its endpoints; stop it if this session started it."""
     running = subprocess.run([TESTBED, "status"], capture_output=True, check=False).returncode == 0
-    if not running and subprocess.run([TESTBED, "up"], check=False).returncode != 0:
-        subprocess.run([TESTBED, "down"], check=False)
-        pytest.fail("the test bed did not come up; see its logs in %s/logs" % STATE)
+    if not running:
+        up = subprocess.run([TESTBED, "up"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        print(up.stdout)
+        if up.returncode != 0:
+            subprocess.run([TESTBED, "down"], check=False)
+            # every test that needs the test bed errors with this; the reason is printed once more at the very end
+            # (pytest_unconfigure), where a CI log's tail shows it
+            UP_FAILURE.append("\n".join(up.stdout.splitlines()[-30:]))
+            pytest.fail("the test bed did not come up (exit %d); see its logs in %s/logs:\n%s"
+                        % (up.returncode, STATE, UP_FAILURE[0]))
     with open(os.path.join(STATE, "secrets", "keycloak-admin-password")) as f:
         keycloak_password = f.read().strip()
     with open(os.path.join(STATE, "secrets", "conda-store-token")) as f:

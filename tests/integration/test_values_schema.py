@@ -74,9 +74,11 @@ def rendered(request, tmp_path_factory):
     extra = tmp_path_factory.mktemp("vars") / "vars.json"
     # the catalog as shipped: repository charts with their pinned versions and upstream images, not the sandbox's
     # airgap directory and registry
-    # (and none of the sandbox's client secrets: each case gives its own)
+    # (and none of the sandbox's client secrets: each case gives its own; nor the test bed's secret files: rendering
+    # needs no test bed)
     shipped = {"nebari_airgap": False, "nebari_image_registry": "", "nebari_components": {},
-               "nebari_keycloak_client_secrets": {}}
+               "nebari_keycloak_client_secrets": {}, "nebari_conda_store_token": "render-only",
+               "nebari_keycloak_admin_password": "render-only"}
     extra.write_text(json.dumps(dict(shipped, **CASES[request.param], values_out=str(out))))
     proc = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"),
                            "tests/integration/playbooks/render_values.yml", "-i", "inventories/sandbox",

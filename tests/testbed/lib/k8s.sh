@@ -102,7 +102,9 @@ stop_services() {
   any_alive() { for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done; return 1; }
   for i in $(seq 1 100); do any_alive || return 0; sleep 0.2; done
   for pid in "${pids[@]}"; do
-    kill -0 -- "-$pid" 2>/dev/null && { log "process group $pid still running after 20 s: killing"; kill -KILL -- "-$pid"; }
+    kill -0 -- "-$pid" 2>/dev/null || continue
+    log "process group $pid still running after 20 s: killing"
+    kill -KILL -- "-$pid" 2>/dev/null || true   # it may end between the two calls
   done
 }
 # start_in_net NAME CMD...: the same, inside the test bed's network namespace
