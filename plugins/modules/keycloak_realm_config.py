@@ -192,6 +192,13 @@ client_secrets:
   returned: always
   type: dict
   sample: {grafana: 7Q8vLk2mN4pR6sT0uW1xY3zA5bC9dE2f}
+identity_providers:
+  description:
+    - The aliases of the realm's identity providers, whoever made them (none when the realm did not exist).
+  returned: success
+  type: list
+  elements: str
+  sample: [github]
 msg:
   description: Why the module failed - the options' problems (every one), or Keycloak's refusal and what was done before it.
   returned: failure

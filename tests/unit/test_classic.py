@@ -333,3 +333,21 @@ def test_a_file_without_nebari_version_is_the_newest_release():
     result = convert(config)
     assert any(n.startswith("nebari_version is not set: taken as 2026.3.1") for n in result.notes), result.notes
     assert "nebari-dask==2026.3.1" in result.variables["nebari_environments"][0]["dependencies"]
+
+
+def test_github_and_auth0_sign_in_become_identity_providers_with_their_secrets_in_the_vault():
+    github = convert(minimal(security={"authentication": {"type": "GitHub", "config": {
+        "client_id": "Iv1.abc", "client_secret": "gh-secret"}}}))
+    entry = github.variables["nebari_identity_providers"][0]
+    assert (entry["alias"], entry["type"], entry["client_id"]) == ("github", "github", "Iv1.abc")
+    assert str(entry["client_secret"]) == "{{ vault_github_client_secret }}"
+    assert github.secrets["vault_github_client_secret"] == "gh-secret"
+    assert not [u for u in github.unmapped if u["key"].startswith("security.authentication")]
+    auth0 = convert(minimal(security={"authentication": {"type": "Auth0", "config": {
+        "client_id": "a0", "client_secret": "a0-secret", "auth0_subdomain": "acme"}}}))
+    entry = auth0.variables["nebari_identity_providers"][0]
+    assert (entry["alias"], entry["type"], entry["token_url"]) == ("auth0", "oidc", "https://acme.auth0.com/oauth/token")
+    assert entry["issuer"] == "https://acme.auth0.com/" and auth0.secrets["vault_auth0_client_secret"] == "a0-secret"
+    with pytest.raises(ClassicError) as error:
+        convert(minimal(security={"authentication": {"type": "Auth0", "config": {"client_id": "a0"}}}))
+    assert error.value.key == "security.authentication.config.auth0_subdomain"

@@ -41,6 +41,18 @@ BASE = {
         {"username": "alia", "email": "alia@example.com", "groups": ["analyst", "ml-team"]},
         {"username": "blake", "email": "blake@example.com", "groups": ["developer"], "enabled": False},
     ],
+    "nebari_identity_providers": [
+        {"alias": "github", "type": "github", "client_id": "Iv1.abc", "client_secret": "{{ vault_github_secret }}"},
+        {"alias": "auth0", "type": "oidc", "display_name": "Auth0", "client_id": "abc",
+         "client_secret": "{{ vault_auth0_secret }}", "discovery_url": "https://acme.auth0.com/.well-known/openid-configuration",
+         "scopes": ["openid", "email"], "trust_email": True},
+        {"alias": "old-idp", "state": "absent"},
+    ],
+    "nebari_user_federation": [
+        {"name": "corp", "connection_url": "ldaps://ldap.example.com", "users_dn": "ou=people,dc=example,dc=com",
+         "bind_dn": "cn=keycloak,dc=example,dc=com", "bind_credential": "{{ vault_ldap_bind }}", "vendor": "other",
+         "full_sync_period": 86400, "user_object_classes": ["inetOrgPerson"]},
+    ],
     "nebari_users_absent": ["old-user"],
     "nebari_users_prune": False,
     "nebari_keycloak_url": "https://nebari.example.com/auth",

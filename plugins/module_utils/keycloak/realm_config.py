@@ -580,6 +580,11 @@ def reconcile_realm(client, params, check_mode=False, diff=False, new_secret=new
         # result; the caller has it already
         "client_secrets": dict((c, s) for c, s in outcome["secrets"].items() if c not in given),
     }
+    # the identity providers the realm has (by alias), for the tasks that add or update those of the inventory: an
+    # existing one keeps its client secret unless asked (Keycloak never gives it back to compare)
+    result["identity_providers"] = [] if state is None else sorted(
+        p["alias"] for p in client.get(client.realm_path(desired["realm"], "identity-provider", "instances"),
+                                       params={"briefRepresentation": "true"}))
     if diff:
         result["diff"] = {"before": outcome["before"], "after": outcome["after"]}
     return result

@@ -19,7 +19,7 @@ import string
 
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic import defaults, profiles
 from ansible_collections.nebari.platform.plugins.plugin_utils.classic.errors import ClassicError
-from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import AUTH_REASON, CLUSTER, REASONS
+from ansible_collections.nebari.platform.plugins.plugin_utils.classic.reasons import CLUSTER, REASONS
 
 # Classic's jupyterlab.idle_culler keys, which nebari_idle_culler takes as they are
 IDLE_CULLER_KEYS = ("terminal_cull_inactive_timeout", "terminal_cull_interval", "kernel_cull_idle_timeout",
@@ -427,11 +427,9 @@ class _Converter:
         if auth not in AUTHENTICATION:
             raise ClassicError("security.authentication.type", "%r is not a sign-in of Nebari Classic (%s)"
                                % (auth, ", ".join(AUTHENTICATION)))
-        if auth == "password":
-            self.get("security.authentication.type")
-        else:
-            for key in ("type", "config"):
-                self.skip("security.authentication." + key, AUTH_REASON % auth)
+        self.get("security.authentication.type")
+        if auth != "password":
+            v["nebari_identity_providers"] = [self.identity_provider(auth)]
         display = self.get("security.keycloak.realm_display_name")
         if display:
             v["keycloak_realm_display_name"] = display
@@ -451,6 +449,37 @@ class _Converter:
             self.out.notes.append("groups %s: named by profiles' groups (access: yaml), in nebari_groups without "
                                   "roles (Keycloak keeps what they have); give them roles there, or their members "
                                   "log in to JupyterHub only through another group" % ", ".join(missing))
+
+    def identity_provider(self, auth):
+        """Classic's GitHub or Auth0 sign-in as an entry of nebari_identity_providers, its secret in the vault."""
+        where = "security.authentication.config"
+        config = self.peek(where, {})
+        if not isinstance(config, dict):
+            raise ClassicError(where, "must be a mapping of client_id, client_secret%s"
+                               % (" and auth0_subdomain" if auth == "Auth0" else ""))
+        alias = auth.lower()
+        secret = "vault_%s_client_secret" % alias
+        entry = {"alias": alias, "display_name": auth, "client_id": self.get(where + ".client_id"),
+                 "client_secret": reference(secret)}
+        self.out.secrets[secret] = self.get(where + ".client_secret") or None
+        if auth == "GitHub":
+            entry["type"] = "github"
+        else:
+            subdomain = self.get(where + ".auth0_subdomain")
+            if not (isinstance(subdomain, str) and subdomain):
+                raise ClassicError(where + ".auth0_subdomain", "Auth0 sign-in needs the tenant's subdomain")
+            base = "https://%s.auth0.com" % subdomain
+            entry.update(type="oidc", authorization_url=base + "/authorize", token_url=base + "/oauth/token",
+                         userinfo_url=base + "/userinfo", jwks_url=base + "/.well-known/jwks.json",
+                         issuer=base + "/")
+        if not entry["client_id"] or not self.out.secrets[secret]:
+            self.out.notes.append("%s: client_id or client_secret is not in the file (Classic read them from the "
+                                  "environment): set client_id in nebari_identity_providers and %s in the vault "
+                                  "file" % (where, secret))
+        self.out.notes.append("sign-in with %s: users log in through it, as in Classic; add the redirect URI "
+                              "https://<nebari_domain>/auth/realms/<realm>/broker/%s/endpoint to its OAuth app"
+                              % (auth, alias))
+        return entry
 
     def unknown(self, value, prefix):
         """Report every key no rule consumed (or only its highest unconsumed ancestor)."""

@@ -43,5 +43,3 @@ REASONS = {
     "argo_workflows.nebari_workflow_controller": "Nebari's workflow controller is not part of the collection",
     "security.keycloak.themes": "Keycloak themes: set them in nebari_components.keycloak.values",
 }
-AUTH_REASON = ("sign-in with %s is an identity provider of the realm, which the collection does not manage: add it "
-               "in Keycloak (its secrets are kept in the vault file)")

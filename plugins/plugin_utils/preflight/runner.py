@@ -18,6 +18,7 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
     environments,
     gpu,
     identity,
+    identity_providers,
     idle_culler,
     components,
     k3s,
@@ -30,8 +31,8 @@ from ansible_collections.nebari.platform.plugins.plugin_utils.preflight import (
 )
 from ansible_collections.nebari.platform.plugins.plugin_utils.preflight.problems import Problems
 
-CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, environments, components, storage,
-          idle_culler, profiles, authorization, secrets)
+CHECKS = (cluster, k3s, cloud, controller, node_groups, gpu, users, identity, identity_providers, environments,
+          components, storage, idle_culler, profiles, authorization, secrets)
 
 
 def variables():

@@ -20,6 +20,8 @@ SECRET_VARIABLES = (
 # Keys inside list entries that hold secrets: variable -> keys of each entry
 SECRET_ENTRY_KEYS = {
     "nebari_users": ("password",),
+    "nebari_identity_providers": ("client_secret",),
+    "nebari_user_federation": ("bind_credential",),
 }
 # Mappings whose every value is a secret
 SECRET_MAPPINGS = ("nebari_keycloak_client_secrets",)
@@ -69,7 +71,7 @@ def check(inv, problems):
                 continue
             for key in keys:
                 if is_plain_text(entry.get(key), inv.vaulted):
-                    label = entry.get("username") or entry.get("name") or ""
+                    label = entry.get("username") or entry.get("name") or entry.get("alias") or ""
                     problems.add(name, "%s is in plain text; reference a vault variable instead, e.g. "
                                  '%s: "{{ vault_%s_%s }}"' % (key, key, name, key),
                                  "[%d]%s" % (i, " (%s)" % label if isinstance(label, str) and label else ""))
