@@ -110,16 +110,22 @@ def jupyterlab_profiles(profiles, node_groups, default_group="user", runtime_cla
 
 
 def jupyterlab_profile_access(profiles):
-    """nebari_profiles.jupyterlab -> {name: {users: [...], groups: [...]}} for the profiles that name who may use
-    them (the hub's profile_access.py reads it from custom.nebari-profile-access). Group names become the paths the
+    """nebari_profiles.jupyterlab -> {name: {users: [...], groups: [...], names: [...]}} for the profiles that name who
+    may use them (names: with keycloak_attribute, the names the users' Keycloak attribute jupyterlab_profiles may
+    give the profile by) (the hub's profile_access.py reads it from custom.nebari-profile-access). Group names become the paths the
     hub knows Keycloak's groups by (ml-team -> /ml-team; /parent/child stays as it is). Profiles without users or
     groups are offered to every user and are left out."""
     result = {}
     for profile in profiles or []:
         users, groups = profile.get("users") or [], profile.get("groups") or []
-        if users or groups:
+        attribute = profile.get("keycloak_attribute") is True
+        if users or groups or attribute:
             result[profile["name"]] = {"users": list(users),
                                        "groups": [g if g.startswith("/") else "/" + g for g in groups]}
+            if attribute:
+                # also the users whose Keycloak attribute jupyterlab_profiles names it (by name or display name)
+                result[profile["name"]]["names"] = sorted(set([profile["name"], profile.get("display_name",
+                                                                                            profile["name"])]))
     return result
 
 

@@ -72,7 +72,7 @@ def test_identity_layer_builds_the_realm_from_the_inventory(playbook, sandbox_va
     assert {"jupyterhub", "conda_store", "argo-server-sso", "grafana", "forwardauth"} <= set(clients)
     hub = clients["jupyterhub"]
     assert hub["redirectUris"] == ["https://nebari.sandbox.localhost/hub/oauth_callback"]
-    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["groups", "roles"]
+    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["groups", "jupyterlab_profiles", "roles"]
     mapped = admin.call("GET", "/%s/groups/%s/role-mappings/clients/%s" % (realm, groups["ml-team"]["id"], hub["id"]))
     assert sorted(r["name"] for r in mapped) == ["allow-group-directory-creation-role", "dask_gateway_developer",
                                                  "jupyterhub_developer"]  # ml-team has developer's roles

@@ -198,6 +198,9 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     # page lists the small instance, not the GPU one
     page = hublogin.spawn_page(session, hub, "alia")
     assert "Small Instance" in page and "GPU Instance" not in page, page[:3000]
+    # and the large one, which her Keycloak attribute jupyterlab_profiles names (keycloak_attribute: the claim the
+    # jupyterhub client carries, in her auth state)
+    assert "Large Instance" in page, page[:3000]
     # she starts JupyterLab with the default profile: a real pod (the real node stands in for the user node group),
     # her own volume as home, the server answering through the proxy once she is let in by the hub
     server = hublogin.spawn(session, hub, "alia", "small")

@@ -305,7 +305,9 @@ def test_hub_login_is_for_the_groups_holding_a_jupyterhub_role_and_profiles_for_
         assert login is None  # no client secret: no Keycloak login
     profiles = hub["singleuser"]["profileList"]
     assert all(set(p) <= {"slug", "display_name", "description", "default", "kubespawner_override"} for p in profiles)
-    assert hub["custom"]["nebari-profile-access"] == {"gpu": {"users": [], "groups": ["/developer"]}}
+    assert hub["custom"]["nebari-profile-access"] == {
+        "gpu": {"users": [], "groups": ["/developer"]},
+        "large": {"users": [], "groups": [], "names": ["Large Instance", "large"]}}
     # the extraConfig as z2jh runs it, after z2jh has set KubeSpawner's profile_list from singleuser.profileList
     for name, module in {"jupyterhub": types.ModuleType("jupyterhub"),
                          "jupyterhub.utils": types.SimpleNamespace(maybe_future=lambda value: value),
@@ -317,12 +319,17 @@ def test_hub_login_is_for_the_groups_holding_a_jupyterhub_role_and_profiles_for_
     exec(compile(hub["hub"]["extraConfig"]["nebari-profile-access"], "nebari-profile-access", "exec"),  # noqa: S102
          {"c": c})
 
-    def offered(groups):
-        user = types.SimpleNamespace(name="alia", admin=False, groups=[types.SimpleNamespace(name=g) for g in groups])
+    def offered(groups, attribute=()):
+        async def auth_state():
+            return {"oauth_user": {"jupyterlab_profiles": list(attribute)}}
+
+        user = types.SimpleNamespace(name="alia", admin=False, groups=[types.SimpleNamespace(name=g) for g in groups],
+                                     get_auth_state=auth_state)
         spawner = types.SimpleNamespace(user=user, log=logging.getLogger("spawner"))
         return [p["slug"] for p in asyncio.run(c.KubeSpawner.profile_list(spawner))]
 
     assert offered(["/analyst", "/ml-team"]) == ["small"] and offered(["/developer"]) == ["small", "gpu"]
+    assert offered(["/analyst"], ["Large Instance"]) == ["small", "large"]
 
 
 def test_idle_culling_takes_nebari_defaults_and_the_inventory_in_minutes(rendered):

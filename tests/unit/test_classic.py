@@ -106,19 +106,18 @@ def classic_profiles(*entries):
     return convert(config)
 
 
-def test_profile_access_yaml_becomes_users_and_groups_and_keycloak_access_is_reported():
+def test_profile_access_yaml_becomes_users_and_groups_and_keycloak_access_the_attribute():
     result = classic_profiles({"access": "all", "users": None, "groups": None},
                               {"access": "yaml", "users": ["alia"], "groups": ["ml-team", "/projects/vision"]},
                               {"access": "keycloak"}, {"access": "yaml", "users": [], "groups": None})
     profiles = result.variables["nebari_profiles"]["jupyterlab"]
-    assert [(p["name"], p.get("users"), p.get("groups")) for p in profiles] == [
-        ("small", None, None), ("p1", ["alia"], ["ml-team", "/projects/vision"]), ("p2", None, None)]
+    assert [(p["name"], p.get("users"), p.get("groups"), p.get("keycloak_attribute")) for p in profiles] == [
+        ("small", None, None, None), ("p1", ["alia"], ["ml-team", "/projects/vision"], None),
+        ("p2", None, None, True)]
     # the groups the profiles name (a path by its top-level group) are in the inventory, built-in ones aside
     assert result.variables["nebari_groups"] == [{"name": "ml-team"}, {"name": "projects"}]
     reasons = {u["key"]: u["reason"] for u in result.unmapped if u["key"].startswith("profiles.")}
-    assert sorted(reasons) == ["profiles.jupyterlab[2].access", "profiles.jupyterlab[3].access"]
-    assert "jupyterlab_profiles" in reasons["profiles.jupyterlab[2].access"]
-    assert "not supported" in reasons["profiles.jupyterlab[2].access"]
+    assert sorted(reasons) == ["profiles.jupyterlab[3].access"]
     assert "offered this profile to no one" in reasons["profiles.jupyterlab[3].access"]
 
 

@@ -16,7 +16,8 @@ import pytest
 HOOK = Path(__file__).parents[2] / "roles" / "nebari_stack" / "files" / "jupyterhub" / "profile_access.py"
 # custom.nebari-profile-access as the values template renders it (nebari.platform.jupyterlab_profile_access)
 ACCESS = {"gpu": {"users": [], "groups": ["/ml-team"]},
-          "vision": {"users": ["Dana"], "groups": ["/projects/vision"]}}
+          "vision": {"users": ["Dana"], "groups": ["/projects/vision"]},
+          "big": {"users": [], "groups": [], "names": ["Big Instance", "big"]}}
 PROFILES = [{"slug": "small", "display_name": "Small Instance", "default": True,
              "kubespawner_override": {"cpu_limit": 2}},
             {"slug": "gpu", "display_name": "GPU Instance", "kubespawner_override": {"extra_resource_limits": {
@@ -51,8 +52,12 @@ def fixture_access(monkeypatch):
     return scope["nebari_profile_access"]
 
 
-def spawner(name, groups, admin=False):
-    user = types.SimpleNamespace(name=name, admin=admin, groups=[types.SimpleNamespace(name=g) for g in groups])
+def spawner(name, groups, admin=False, auth_state=None):
+    async def get_auth_state():
+        return auth_state
+
+    user = types.SimpleNamespace(name=name, admin=admin, groups=[types.SimpleNamespace(name=g) for g in groups],
+                                 get_auth_state=get_auth_state)
     return types.SimpleNamespace(user=user, log=logging.getLogger("spawner"))
 
 
@@ -101,3 +106,16 @@ def test_a_user_who_may_use_no_profile_is_refused_rather_than_given_the_chart_de
 
 def test_no_profiles_at_all_stay_none(access):
     assert offered(access([]), spawner("blake", [])) == []
+
+
+def test_a_profile_with_keycloak_attribute_is_offered_to_the_users_whose_attribute_names_it(access):
+    """Nebari Classic's access: keycloak: the jupyterlab_profiles claim in the auth state names profiles by name or
+    display name (one string, or a list)."""
+    big = {"slug": "big", "display_name": "Big Instance", "kubespawner_override": {}}
+    profile_list = access([PROFILES[0], big])
+    assert offered(profile_list, spawner("fay", [], auth_state={"oauth_user": {
+        "jupyterlab_profiles": ["Big Instance"]}})) == ["small", "big"]
+    assert offered(profile_list, spawner("gus", [], auth_state={"oauth_user": {"jupyterlab_profiles": "big"}})) == [
+        "small", "big"]
+    assert offered(profile_list, spawner("hal", [], auth_state={"oauth_user": {}})) == ["small"]
+    assert offered(profile_list, spawner("ivy", [], auth_state=None)) == ["small"]

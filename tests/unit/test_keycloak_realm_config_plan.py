@@ -87,7 +87,8 @@ def test_a_missing_realm_is_created_with_everything_in_it():
     assert policy["previous"] == "DISABLED" and policy["policy"] == "ADMIN_EDIT"
     client = outcome["actions"][6]["representation"]
     assert client["secret"] == NEW and client["publicClient"] is False
-    assert [m["name"] for m in client["protocolMappers"]] == ["groups", "roles"]
+    # jupyterhub's claims: groups, roles and the users' jupyterlab_profiles attribute
+    assert [m["name"] for m in client["protocolMappers"]] == ["groups", "roles", "jupyterlab_profiles"]
     # realm-management comes with the realm: its roles are not checked before it exists
     assert outcome["errors"] == [] and outcome["before"]["realm"] is None
 
@@ -168,8 +169,8 @@ def test_mappers_compare_on_what_the_module_sets_and_keep_what_keycloak_added():
     assert action["representation"]["config"]["lightweight.claim"] == "false"
     state["clients"]["jupyterhub"]["protocolMappers"] = [groups_mapper]
     groups_mapper["config"]["full.path"] = "true"
-    (action,) = run(state)["actions"]
-    assert action["change"] == "create" and action["name"] == "roles"
+    actions = run(state)["actions"]
+    assert [(a["change"], a["name"]) for a in actions] == [("create", "roles"), ("create", "jupyterlab_profiles")]
 
 
 def test_extra_roles_mappers_and_mappings_stay():

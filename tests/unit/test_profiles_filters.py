@@ -94,3 +94,6 @@ def test_users_and_groups_stay_out_of_the_profile_list_and_become_the_hubs_acces
     assert jupyterlab_profile_access(profiles) == {"gpu": {"users": [], "groups": ["/ml-team", "/a/b"]},
                                                    "mine": {"users": ["alia"], "groups": []}}
     assert jupyterlab_profile_access([]) == {} and jupyterlab_profile_access(None) == {}
+    # keycloak_attribute: also the users whose attribute jupyterlab_profiles names it, by name or display name
+    assert jupyterlab_profile_access([{"name": "big", "display_name": "Big Instance", "keycloak_attribute": True}]) == {
+        "big": {"users": [], "groups": [], "names": ["Big Instance", "big"]}}

@@ -63,16 +63,25 @@ def realm_config_argument_spec():
 
 def mappers(client_id):
     """The claims every client gets: `groups` (the user's groups as full paths) and `roles` (the user's roles of
-    this client). `multivalued` is said for both: Keycloak adds it to the group mapper at its first use, so said
+    this client); jupyterhub's also `jupyterlab_profiles` (the user's attribute of that name). `multivalued` is said for both: Keycloak adds it to the group mapper at its first use, so said
     here the next run changes nothing."""
     tokens = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
-    return [
+    claims = [
         {"name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
          "config": dict(tokens, **{"claim.name": "groups", "full.path": "true", "multivalued": "true"})},
         {"name": "roles", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-client-role-mapper",
          "config": dict(tokens, **{"claim.name": "roles", "multivalued": "true", "jsonType.label": "String",
                                    "usermodel.clientRoleMapping.clientId": client_id})},
     ]
+    if client_id == "jupyterhub":
+        # the JupyterLab profiles a user's attribute names (Nebari Classic's access: keycloak; profiles with
+        # keycloak_attribute)
+        claims.append({"name": "jupyterlab_profiles", "protocol": "openid-connect",
+                       "protocolMapper": "oidc-usermodel-attribute-mapper",
+                       "config": dict(tokens, **{"claim.name": "jupyterlab_profiles", "multivalued": "true",
+                                                 "user.attribute": "jupyterlab_profiles",
+                                                 "jsonType.label": "String"})})
+    return claims
 
 
 def new_secret(length=32):

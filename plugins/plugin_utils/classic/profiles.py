@@ -23,9 +23,6 @@ JUPYTERLAB_FIELDS = {"cpu_limit": "cpu", "cpu_guarantee": "cpu_guarantee", "mem_
 # Dask Gateway worker settings -> the collection's profile fields
 DASK_FIELDS = {"worker_cores_limit": "cores", "worker_cores": "cores_guarantee", "worker_memory_limit": "memory",
                "worker_memory": "memory_guarantee", "worker_threads": "threads", "image": "image"}
-KEYCLOAK_ACCESS_REASON = ("profile access keycloak (the users' Keycloak attribute jupyterlab_profiles) is not "
-                          "supported: the profile is imported offered to every user; give it users or groups "
-                          "(nebari_profiles.jupyterlab[].users, .groups) to restrict it")
 NOBODY_REASON = ("access yaml without users or groups: Classic offered this profile to no one, so it is not "
                  "imported (give it users or groups to import it)")
 
@@ -56,9 +53,9 @@ def jupyterlab(entries, node_groups, key, skip, pool_label=()):
         if access not in ("all", "yaml", "keycloak"):
             raise ClassicError(where + ".access", "%r is not a profile access of Nebari Classic (all, yaml, "
                                "keycloak)" % (access,))
-        if access == "keycloak":
-            skip("%s.access" % where, KEYCLOAK_ACCESS_REASON)
         rules = _access(entry, where) if access == "yaml" else {}
+        if access == "keycloak":  # the users whose Keycloak attribute jupyterlab_profiles names it
+            rules = {"keycloak_attribute": True}
         if access == "yaml" and not rules:
             skip("%s.access" % where, NOBODY_REASON)
             continue

@@ -21,7 +21,7 @@ COMMON_KEYS = ("name", "display_name", "description", "default", "memory", "memo
                "image")
 KINDS = {
     "jupyterlab": {"cpu": "cpu", "keys": COMMON_KEYS + ("cpu", "cpu_guarantee", "kubespawner_override", "users",
-                                                        "groups"),
+                                                        "groups", "keycloak_attribute"),
                    "override": "kubespawner_override"},
     "dask_worker": {"cpu": "cores", "keys": COMMON_KEYS + ("cores", "cores_guarantee", "threads", "options"),
                     "override": "options"},
@@ -136,6 +136,10 @@ def _access(profile, entry, known, problems):
             elif key == "groups" and value.strip("/").split("/")[0] not in known:
                 problems.add(var, "unknown group %r (built-in: %s; custom groups come from nebari_groups)"
                              % (value, ", ".join(BUILTIN_GROUPS)), where)
+    if "keycloak_attribute" in profile and not isinstance(profile["keycloak_attribute"], bool):
+        problems.add(var, "keycloak_attribute must be true or false (true: also offered to the users whose Keycloak "
+                     "attribute jupyterlab_profiles names the profile), got %s" % describe(profile["keycloak_attribute"]),
+                     "%s.keycloak_attribute" % entry)
 
 
 def _override_gpus(override, entry, problems):
