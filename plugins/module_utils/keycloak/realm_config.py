@@ -63,8 +63,8 @@ def realm_config_argument_spec():
 
 def mappers(client_id):
     """The claims every client gets: `groups` (the user's groups as full paths) and `roles` (the user's roles of
-    this client); jupyterhub's also `jupyterlab_profiles` (the user's attribute of that name). `multivalued` is said for both: Keycloak adds it to the group mapper at its first use, so said
-    here the next run changes nothing."""
+    this client); jupyterhub's also `jupyterlab_profiles` (the user's attribute of that name). `multivalued` is said
+    for both: Keycloak adds it to the group mapper at its first use, so said here the next run changes nothing."""
     tokens = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
     claims = [
         {"name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
