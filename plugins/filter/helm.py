@@ -33,9 +33,10 @@ def decode_release(data):
     return json.loads(gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw)
 
 
-def helm_releases(secrets):
+def helm_releases(secrets, values=False):
     """Helm release Secrets (kubernetes.core.k8s_info resources) -> {"namespace/name": {chart, app_version, status,
-    revision}} for the latest revision of each release."""
+    revision}} for the latest revision of each release; with values, also the values it was installed with (the
+    user-supplied ones, as `helm get values` shows them)."""
     latest = {}
     for secret in secrets or []:
         labels = (secret.get("metadata") or {}).get("labels") or {}
@@ -53,6 +54,8 @@ def helm_releases(secrets):
                        "app_version": metadata.get("appVersion") or "-",
                        "status": (record.get("info") or {}).get("status") or secret["metadata"]["labels"].get("status"),
                        "revision": revision}
+        if values:
+            result[key]["values"] = record.get("config") or {}
     return result
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store import reconcile as rc
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.client import CondaStoreClient, CondaStoreError
+from ansible_collections.nebari.platform.plugins.module_utils.conda_store.export import export
 from ansible_collections.nebari.platform.plugins.module_utils.conda_store.spec import (
     differs,
     package_name,
@@ -151,6 +152,7 @@ class FakeCondaStore:
             build_id = len(self.builds) + 1
             self.builds[build_id] = {"id": build_id, "environment_id": env["id"], "status": "QUEUED",
                                      "specification": {"spec": spec}}
+            env["current_build_id"] = build_id
             return _answer({"build_id": build_id})
         if method == "DELETE":
             del self.envs[tuple(route.strip("/").split("/")[1:])]
@@ -248,3 +250,24 @@ def test_retries_5xx_and_connection_errors_then_names_the_service(fake):
     fake.script += [("/namespace/", URLError("refused"))] * 6
     with pytest.raises(CondaStoreError, match="conda-store at http://cs.test/conda-store did not answer after 6"):
         rc.reconcile(client(fake), [ENV])
+
+
+def test_export_gives_entries_the_reconcile_takes_back_unchanged(fake):
+    other = {"namespace": "analysts", "name": "plain", "channels": [], "dependencies": ["numpy"],
+             "description": "Plain"}
+    rc.reconcile(client(fake), [ENV, other])
+    fake.envs[("analysts", "draft")] = {"id": 9, "name": "draft"}  # made in the UI, never built
+    exported = export(client(fake))
+    assert exported["namespaces"] == ["analysts", "global"]
+    assert [(e["namespace"], e["name"]) for e in exported["environments"]] == [("analysts", "plain"), ("global", "ds")]
+    assert exported["left_out"] == [{"namespace": "analysts", "name": "draft", "reason": "no build yet"}]
+    assert [b["build_id"] for b in exported["builds"]] == [2, 1]
+    ds = exported["environments"][1]
+    assert ds["variables"] == {"A": "1"} and {"pip": ["requests", "Flask_Login"]} in ds["dependencies"]
+    # fed back to the reconcile (after the record of the first run is lost): nothing to do
+    fake.metadata.clear()
+    del fake.envs[("analysts", "draft")]
+    assert rc.reconcile(client(fake), exported["environments"])["summary"] == {"unchanged": 2}
+    assert [e["name"] for e in export(client(fake), ["analysts"])["environments"]] == ["plain"]
+    with pytest.raises(ValueError, match="no such namespace in conda-store: gone"):
+        export(client(fake), ["gone"])

@@ -40,13 +40,13 @@ def test_unknown_components_are_refused():
         component_releases(CATALOG, {"jupyterhbu": {}})
 
 
-def helm_secret(namespace, name, revision, status, chart_version):
+def helm_secret(namespace, name, revision, status, chart_version, config=None):
     """A release Secret as Helm writes it and kubernetes.core.k8s_info returns it."""
     import base64
     import gzip
     import json
 
-    record = {"name": name, "version": revision, "info": {"status": status},
+    record = {"name": name, "version": revision, "info": {"status": status}, "config": config,
               "chart": {"metadata": {"name": "jupyterhub", "version": chart_version, "appVersion": "5.4.0"}}}
     data = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
     return {"metadata": {"name": "sh.helm.release.v1.%s.v%d" % (name, revision), "namespace": namespace,
@@ -64,6 +64,11 @@ def test_helm_releases_keeps_the_latest_revision_of_each_release():
     assert releases == {
         "dev/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "failed", "revision": 3},
         "ops/jupyterhub": {"chart": "jupyterhub-4.4.0", "app_version": "5.4.0", "status": "deployed", "revision": 1}}
+    # with values: what the latest revision was installed with (a backup keeps them)
+    with_values = helm_releases([helm_secret("dev", "jupyterhub", 1, "deployed", "4.3.0", {"hub": {"a": 1}}),
+                                 helm_secret("dev", "jupyterhub", 2, "deployed", "4.4.0", {"hub": {"a": 2}}),
+                                 helm_secret("dev", "loki", 1, "deployed", "6.0.0")], values=True)
+    assert with_values["dev/jupyterhub"]["values"] == {"hub": {"a": 2}} and with_values["dev/loki"]["values"] == {}
 
 
 def pending(namespace, name, revision, status, created):
