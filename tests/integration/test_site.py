@@ -30,6 +30,9 @@ VERA_PASSWORD = "vera-initial-pw-1"  # vera's initial password (offboarding step
 LANDINGS = ("/hub/spawn", "/user/alia/")  # where the hub sends her after a login
 with open(os.path.join(ROOT, "inventories", "sandbox", "group_vars", "all", "users.yml")) as users_file:
     SANDBOX_USERS = yaml.safe_load(users_file)["nebari_users"]
+with open(os.path.join(ROOT, "inventories", "sandbox", "group_vars", "all", "environments.yml")) as environments_file:
+    SANDBOX_ENVIRONMENTS = yaml.safe_load(environments_file)["nebari_environments"]
+BACKUP_PASSWORD = "sandbox-backup-passphrase"
 
 
 def namespace_exists(k8s, name):
@@ -313,6 +316,30 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     assert session.get(hub + "/user/alia/api/status", timeout=30).status_code == 200
     again, answer = hublogin.login(hub, "alia", ALIA_PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
+
+    # a backup of the running platform (playbooks/backup.yml, every part): Keycloak's own export holds her and the
+    # password she chose as a hash; the sandbox's environments come back as inventory; each release's values,
+    # encrypted. (test_backup.py checks the files, the encryption and the retention in detail.)
+    backups = tmp_path / "backups"
+    backup = playbook("playbooks/backup.yml", extra_vars=dict(variables, backup_dir=str(backups),
+                                                              backup_password=BACKUP_PASSWORD))
+    assert backup.rc == 0, backup.failure_messages() or backup.output[-3000:]
+    assert ALIA_PASSWORD not in backup.output and BACKUP_PASSWORD not in backup.output
+    written = next(backups.iterdir())
+    manifest = yaml.safe_load((written / "manifest.yml").read_text())
+    assert manifest["parts"] == ["keycloak", "conda_store", "helm"] and len(manifest["releases"]) >= 10, manifest
+    password_file = tmp_path / "backup-password"
+    password_file.write_text(BACKUP_PASSWORD)
+    realm = json.loads(subprocess.run(
+        [os.path.join(ROOT, ".venv", "bin", "ansible-vault"), "view", "--vault-password-file", str(password_file),
+         str(written / "keycloak" / "nebari-realm.json.vault")], check=True, capture_output=True, text=True).stdout)
+    exported = {user["username"]: user for user in realm["users"]}
+    assert [c["type"] for c in exported["alia"]["credentials"]] == ["password"], exported["alia"]
+    assert exported["alia"]["credentials"][0]["secretData"] and ALIA_PASSWORD not in json.dumps(realm)
+    assert sorted(exported["alia"]["groups"]) == ["/analyst", "/ml-team"], exported["alia"]["groups"]
+    environments = yaml.safe_load((written / "conda-store" / "environments.yml").read_text())["nebari_environments"]
+    present = {(e["namespace"], e["name"]) for e in environments}
+    assert {(e["namespace"], e["name"]) for e in SANDBOX_ENVIRONMENTS} <= present, present
 
     # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding). In
     # the same run her running server is stopped and her hub tokens revoked; she can no longer log in, nor start a
