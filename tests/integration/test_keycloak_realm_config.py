@@ -88,7 +88,7 @@ def test_what_the_inventory_does_not_name_survives_and_a_rerun_changes_nothing(r
     assert "hand-made" in {g["name"] for g in admin.call("GET", "/%s/groups" % realm)}
     assert "hand-client" in ids(admin, realm)
     hub = admin.call("GET", "/%s/clients/%s" % (realm, client["jupyterhub"]))
-    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["audience", "groups", "roles"]
+    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["audience", "groups", "jupyterlab_profiles", "roles"]
     assert "hand-role" in {r["name"] for r in admin.call("GET", "/%s/clients/%s/roles" % (realm, client["jupyterhub"]))}
     mapped = admin.call("GET", "/%s/groups/%s/role-mappings/clients/%s"
                         % (realm, groups["analyst"], client["jupyterhub"]))
@@ -102,7 +102,7 @@ def test_what_the_inventory_does_not_name_survives_and_a_rerun_changes_nothing(r
     hub = admin.call("GET", "/%s/clients/%s" % (realm, client["jupyterhub"]))
     assert hub["redirectUris"] == ["https://nebari.sandbox.localhost/hub/oauth_callback"]
     assert hub["directAccessGrantsEnabled"] is False
-    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["audience", "groups", "roles"]
+    assert sorted(m["name"] for m in hub["protocolMappers"]) == ["audience", "groups", "jupyterlab_profiles", "roles"]
 
 
 def test_the_inventory_secret_wins_and_a_held_secret_stays(realm_run, sandbox_vars, admin, testbed):

@@ -30,7 +30,7 @@ BAD = {
          "nebari_node_group (host sandbox-user-0): host sandbox-user-0 names node group a string ('user')",
          "nebari_node_group (host sandbox-worker-0)",
          # the sandbox's GPU profiles (profiles.yml) lose their GPU node group: this gpu group lacks gpu: true
-         "nebari_profiles.jupyterlab[1] (gpu).gpus: asks for 1 GPU but no node group is marked gpu: true",
+         "nebari_profiles.jupyterlab[2] (gpu).gpus: asks for 1 GPU but no node group is marked gpu: true",
          "nebari_profiles.dask_worker[1] (gpu).gpus: asks for 1 GPU",
          "nebari_keycloak_admin_password: holds a secret in plain text"],
     ),
