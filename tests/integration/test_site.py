@@ -341,6 +341,19 @@ def test_site_converges_then_changes_nothing(playbook, testbed, k8s, tmp_path):
     present = {(e["namespace"], e["name"]) for e in environments}
     assert {(e["namespace"], e["name"]) for e in SANDBOX_ENVIRONMENTS} <= present, present
 
+    # her password lost (as on a fresh cluster, where site.yml makes her again from the inventory, without one):
+    # restore.yml gives her back the one she chose, from the backup (test_restore.py: the rest of the round trip,
+    # a second run that changes nothing, damaged backups)
+    alia = admin.user("nebari", "alia")
+    for credential in admin.call("GET", "/nebari/users/%s/credentials" % alia["id"]):
+        admin.call("DELETE", "/nebari/users/%s/credentials/%s" % (alia["id"], credential["id"]))
+    restore_vars = dict(variables, restore_from=str(written), restore_password=BACKUP_PASSWORD)
+    restore = playbook("playbooks/restore.yml", extra_vars=restore_vars)
+    assert restore.rc == 0, restore.failure_messages() or restore.output[-3000:]
+    assert "user alia: password restored" in restore.output and BACKUP_PASSWORD not in restore.output
+    again, answer = hublogin.login(hub, "alia", ALIA_PASSWORD)
+    assert answer.status_code == 302 and answer.headers["Location"] in LANDINGS
+
     # she leaves: the inventory says `enabled: false` and the users playbook runs (the documented offboarding). In
     # the same run her running server is stopped and her hub tokens revoked; she can no longer log in, nor start a
     # server with the hub session she still holds. And vera joins, in group users only, which holds no jupyterhub

@@ -68,3 +68,29 @@ def test_no_export_or_a_cut_one_says_so_with_the_log_s_end():
         keycloak_export_from_log("INFO starting\nERROR: realm not found", "nebari")
     with pytest.raises(AnsibleFilterError, match="not complete JSON"):
         keycloak_export_from_log('%s\n{"realm": "neb\n%s' % (BEGIN, END), "nebari")
+
+
+def test_backup_file_problems_names_each_bad_file():
+    from ansible_collections.nebari.platform.plugins.filter.restore import backup_file_problems
+    good = {"path": "a", "bytes": 3, "sha256": "aa"}
+    results = [
+        {"item": good, "stat": {"exists": True, "size": 3, "checksum": "aa"}},
+        {"item": {"path": "keycloak/nebari-realm.json.vault", "bytes": 9, "sha256": "bb"},
+         "stat": {"exists": True, "size": 4, "checksum": "cc"}},
+        {"item": {"path": "conda-store/environments.yml", "bytes": 5, "sha256": "dd"},
+         "stat": {"exists": True, "size": 5, "checksum": "ee"}},
+        {"item": {"path": "helm/releases.yml", "bytes": 1, "sha256": "ff"}, "stat": {"exists": False}},
+    ]
+    assert backup_file_problems(results) == [
+        "keycloak/nebari-realm.json.vault: 4 bytes, the manifest says 9 (truncated?)",
+        "conda-store/environments.yml: its SHA-256 is not the manifest's (changed or corrupt)",
+        "helm/releases.yml: missing"]
+
+
+def test_environments_missing_leaves_out_what_conda_store_holds():
+    from ansible_collections.nebari.platform.plugins.filter.restore import environments_missing
+    backup = [{"namespace": "global", "name": "a"}, {"namespace": "team", "name": "a"}, {"namespace": "team", "name": "b"}]
+    present = {"environments": [{"namespace": "global", "name": "a"}], "left_out": [{"namespace": "team", "name": "b"}]}
+    assert environments_missing(backup, present) == [{"namespace": "team", "name": "a"}]
+    with pytest.raises(AnsibleFilterError):
+        environments_missing(backup, [])
