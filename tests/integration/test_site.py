@@ -478,6 +478,25 @@ def test_extra_release_and_removal_only_when_asked(playbook, sandbox_vars, k8s, 
     assert not installed("jupyterhub") and installed("team-tools")
     assert stack(nebari_remove_disabled=True).changed == 0
 
+    # destroy.yml: refused without the site's domain as its confirmation; then the releases go, and a namespace that
+    # holds a volume claim stays with it until destroy_data says otherwise; a second run finds nothing to do
+    k8s.create_namespaced_persistent_volume_claim(namespace, {
+        "metadata": {"name": "home-data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    destroy = dict(sandbox_vars, nebari_components=components, nebari_extra_releases=extra)
+    refused = playbook("playbooks/destroy.yml", extra_vars=destroy)
+    assert refused.rc != 0 and "-e destroy_confirm=nebari.sandbox.localhost" in refused.output, refused.output[-2000:]
+    destroy["destroy_confirm"] = "nebari.sandbox.localhost"
+    checked = playbook("playbooks/destroy.yml", extra_vars=destroy, args=["--check"])
+    assert checked.rc == 0 and installed("team-tools"), checked.failure_messages()
+    kept = playbook("playbooks/destroy.yml", extra_vars=destroy)
+    assert kept.rc == 0, kept.failure_messages()
+    assert helm_json(testbed, "list", "-a", "-n", namespace) == [] and not installed("team-tools")
+    assert namespace_exists(k8s, namespace) and "home-data" in kept.output
+    gone = playbook("playbooks/destroy.yml", extra_vars=dict(destroy, destroy_data=True))
+    assert gone.rc == 0 and not namespace_exists(k8s, namespace), gone.failure_messages()
+    assert playbook("playbooks/destroy.yml", extra_vars=dict(destroy, destroy_data=True)).changed == 0
+
 
 def test_a_failed_upgrade_rolls_back_and_a_fixed_rerun_converges(playbook, sandbox_vars, k8s, testbed, tmp_path):
     """A failed upgrade rolls back and says what serves; a fixed rerun converges; an upgrade killed mid-way is
