@@ -210,12 +210,10 @@ done:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import (
     KeycloakError,
     client_from_module,
-    keycloak_argument_spec,
+    keycloak_module,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.realm_config import (
     realm_config_argument_spec,
@@ -225,11 +223,7 @@ from ansible_collections.nebari.platform.plugins.module_utils.keycloak.realm_con
 
 
 def main():
-    argument_spec = keycloak_argument_spec()
-    argument_spec.update(realm_config_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("auth_username", "auth_password")],
-                           required_one_of=[("auth_username", "auth_client_secret")])
+    module = keycloak_module(realm_config_argument_spec())
     errors = validate(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors))

@@ -114,27 +114,21 @@ msg:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak import realm_import
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import (
     KeycloakError,
     client_from_module,
-    keycloak_argument_spec,
+    keycloak_module,
 )
 
 
 def main():
-    argument_spec = keycloak_argument_spec()
-    argument_spec.update(
+    module = keycloak_module(dict(
         realm=dict(type="str", required=True),
         export=dict(type="json", required=True, no_log=True),
         parts=dict(type="list", elements="str", choices=list(realm_import.PARTS), default=list(realm_import.PARTS)),
         workers=dict(type="int", default=4),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("auth_username", "auth_password")],
-                           required_one_of=[("auth_username", "auth_client_secret")])
+    ))
     params = module.params
     try:
         export = json.loads(params["export"])

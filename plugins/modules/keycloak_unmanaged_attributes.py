@@ -71,24 +71,18 @@ previous:
   sample: DISABLED
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import (
     KeycloakError,
     client_from_module,
-    keycloak_argument_spec,
+    keycloak_module,
 )
 
 
 def main():
-    argument_spec = keycloak_argument_spec()
-    argument_spec.update(
+    module = keycloak_module(dict(
         realm=dict(type="str", required=True),
         policy=dict(type="str", choices=["ENABLED", "ADMIN_EDIT", "ADMIN_VIEW", "DISABLED"], default="ADMIN_EDIT"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("auth_username", "auth_password")],
-                           required_one_of=[("auth_username", "auth_client_secret")])
+    ))
     realm, wanted = module.params["realm"], module.params["policy"]
     try:
         client = client_from_module(module)

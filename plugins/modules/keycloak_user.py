@@ -106,29 +106,23 @@ user:
   sample: {username: alia, action: updated, changes: [email], join: [/analyst], leave: []}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import (
     KeycloakError,
     client_from_module,
-    keycloak_argument_spec,
+    keycloak_module,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.reconcile import reconcile_users
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import user_argument_spec
 
 
 def main():
-    argument_spec = keycloak_argument_spec()
     user_spec = user_argument_spec()
-    argument_spec.update(user_spec)
-    argument_spec.update(
+    module = keycloak_module(dict(
+        user_spec,
         realm=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         adopt=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("auth_username", "auth_password")],
-                           required_one_of=[("auth_username", "auth_client_secret")])
+    ))
     params = module.params
     present = params["state"] == "present"
     user = dict((key, params[key]) for key in user_spec)

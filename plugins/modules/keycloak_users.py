@@ -183,30 +183,24 @@ summary:
   sample: {created: 1, updated: 1, unchanged: 998}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.client import (
     KeycloakError,
     client_from_module,
-    keycloak_argument_spec,
+    keycloak_module,
 )
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.reconcile import reconcile_users
 from ansible_collections.nebari.platform.plugins.module_utils.keycloak.users import user_argument_spec
 
 
 def main():
-    argument_spec = keycloak_argument_spec()
-    argument_spec.update(
+    module = keycloak_module(dict(
         realm=dict(type="str", required=True),
         users=dict(type="list", elements="dict", default=[], options=user_argument_spec()),
         absent=dict(type="list", elements="str", default=[]),
         prune=dict(type="bool", default=False),
         adopt=dict(type="bool", default=True),
         workers=dict(type="int", default=4),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("auth_username", "auth_password")],
-                           required_one_of=[("auth_username", "auth_client_secret")])
+    ))
     params = module.params
     try:
         client = client_from_module(module)

@@ -19,6 +19,8 @@ import time
 
 from urllib.parse import quote, urlencode
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.nebari.platform.plugins.module_utils.http import ApiError, JsonHttp, http_argument_spec, make_opener
 
 
@@ -37,6 +39,16 @@ def keycloak_argument_spec():
         auth_password=dict(type="str", no_log=True),
         **http_argument_spec()
     )
+
+
+def keycloak_module(options):
+    """The AnsibleModule of a module that talks to Keycloak: the connection options and its own, a password login or
+    a client secret required, check mode supported."""
+    argument_spec = keycloak_argument_spec()
+    argument_spec.update(options)
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                         required_together=[("auth_username", "auth_password")],
+                         required_one_of=[("auth_username", "auth_client_secret")])
 
 
 def client_from_module(module):
